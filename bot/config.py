@@ -1,0 +1,115 @@
+"""Every setting of the bot, read from the environment (and a `.env` file) in one place.
+
+Each field is described here and in README; tokens are `SecretStr` so they never print.
+Prefect's own settings (`PREFECT_API_URL`, `PREFECT_API_KEY`, profiles) are not duplicated:
+the workspace adapter reads them the way Prefect does. This module must not open
+connections or import Slack, Prefect or database drivers.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def default_data_dir() -> Path:
+    """A per-user data directory (XDG on Linux, the platform's own elsewhere)."""
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("prefect-triage", appauthor=False))
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    # --- triage core ---
+    knowledge_path: str = Field(
+        default="",
+        validation_alias=AliasChoices("TRIAGE_KNOWLEDGE_PATH"),
+        description="Extra knowledge directories (separated by the OS path separator) added to the shipped base.",
+    )
+    confidence_threshold: float = Field(
+        default=0.5,
+        ge=0,
+        le=1,
+        validation_alias=AliasChoices("TRIAGE_CONFIDENCE_THRESHOLD"),
+        description="Below this score nothing is recognised (`entry: null`); applies to every reply.",
+    )
+    unprompted_threshold: float = Field(
+        default=0.75,
+        ge=0,
+        le=1,
+        validation_alias=AliasChoices("TRIAGE_UNPROMPTED_THRESHOLD"),
+        description="Score needed to answer a message nobody addressed to the bot (watched channels).",
+    )
+    max_input_chars: int = Field(
+        default=20_000_000,
+        gt=1000,
+        validation_alias=AliasChoices("TRIAGE_MAX_INPUT_CHARS"),
+        description="Longer pastes are cut to their head and tail before triage (the reply says so).",
+    )
+
+    # --- storage ---
+    database_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("DATABASE_URL", "TRIAGE_DATABASE_URL"),
+        description="SQLAlchemy URL; default: a SQLite file in the data directory.",
+    )
+    data_dir: Path = Field(
+        default_factory=default_data_dir,
+        validation_alias=AliasChoices("TRIAGE_DATA_DIR"),
+        description="Where the default SQLite database lives.",
+    )
+
+    # --- workspace ---
+    workspace_deadline_seconds: float = Field(
+        default=4.0,
+        gt=0,
+        le=60,
+        validation_alias=AliasChoices("TRIAGE_WORKSPACE_DEADLINE"),
+        description="The whole workspace lookup for one triage must finish within this many seconds.",
+    )
+
+    # --- slack ---
+    slack_bot_token: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("SLACK_BOT_TOKEN"), description="Bot token (xoxb-…)."
+    )
+    slack_signing_secret: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("SLACK_SIGNING_SECRET"),
+        description="Signing secret that verifies HTTP requests from Slack.",
+    )
+    slack_app_token: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("SLACK_APP_TOKEN"),
+        description="App-level token (xapp-…) for Socket Mode.",
+    )
+    slack_api_url: str = Field(
+        default="https://slack.com/api/",
+        validation_alias=AliasChoices("SLACK_API_URL"),
+        description="Slack Web API base URL (GovSlack: https://slack-gov.com/api/; tests: a fake).",
+    )
+    watch_channels: str = Field(
+        default="",
+        validation_alias=AliasChoices("TRIAGE_WATCH_CHANNELS"),
+        description="Comma-separated channel ids whose top-level messages are triaged unprompted.",
+    )
+    escalation_target: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("TRIAGE_ESCALATION_TARGET"),
+        description="Who “Ask a human” mentions: a user group id (S…), a user id (U…) or a channel id (C…).",
+    )
+
+    def knowledge_paths(self) -> list[str]:
+        return [p for p in self.knowledge_path.split(os.pathsep) if p.strip()]
+
+    def watched(self) -> set[str]:
+        return {c.strip() for c in self.watch_channels.split(",") if c.strip()}
+
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.data_dir / 'triage.db'}"

@@ -1,0 +1,1 @@
+"""The knowledge base: schema, loading, lint and the entries' own test cases."""

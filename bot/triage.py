@@ -1,0 +1,145 @@
+"""The one entry point every adapter calls: text (plus known facts) in, a triage out.
+
+Pipeline: intake → redact → match → facts (text, then workspace, then what the user said)
+→ diagnose → render. The `Engine` holds the compiled knowledge base and is built once per
+process; `triage()` is safe to call from many threads. This module must not import Slack,
+Prefect's client or a database driver: adapters, `workspace/` and `store/` do that.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from bot import diagnose
+from bot.config import Settings
+from bot.facts import FactInference, facts_from_narrowing, merge, narrowed_values
+from bot.intake import take_in
+from bot.kb.loader import KnowledgeBase, load_cached
+from bot.match import Matcher
+from bot.models import Candidate, Fact, FactSource, Inbound, Reply, TriageResult
+from bot.redact import redact
+from bot.render import make_environment, questions_for, render
+from bot.workspace.base import LookupRequest, NoWorkspace, Workspace
+
+NEAR_FACTOR = 0.5
+"""Candidates scoring at least this fraction of the threshold are offered when nothing matched."""
+
+
+class Engine:
+    """A compiled knowledge base ready to triage."""
+
+    def __init__(self, kb: KnowledgeBase, settings: Settings | None = None):
+        self.kb = kb
+        self.settings = settings or Settings()
+        self.matcher = Matcher(kb)
+        self.inference = FactInference(kb)
+        self.env = make_environment(kb)
+
+    @classmethod
+    def from_settings(cls, settings: Settings | None = None) -> Engine:
+        settings = settings or Settings()
+        return cls(load_cached(settings.knowledge_paths()), settings)
+
+    def user_facts(self, values: Mapping[str, str]) -> dict[str, Fact]:
+        """Facts the user stated (CLI `--fact`, answers); unknown names and bad values raise ValueError."""
+        from bot.facts import valid_value
+
+        out: dict[str, Fact] = {}
+        for name, value in values.items():
+            spec = self.kb.vocabulary.get(name)
+            if spec is None:
+                raise ValueError(f"unknown fact {name!r}; known facts: {', '.join(sorted(self.kb.vocabulary))}")
+            accepted = valid_value(spec, value)
+            if accepted is None:
+                allowed = ", ".join(v.value for v in spec.values) if spec.values else "a valid value"
+                raise ValueError(f"{value!r} is not a value of {name} (expected {allowed})")
+            out[name] = Fact(name=name, value=accepted, source=FactSource.USER)
+        return out
+
+    def triage(self, inbound: Inbound, workspace: Workspace | None = None) -> TriageResult:
+        intake = take_in(inbound.text, max_chars=self.settings.max_input_chars)
+        if intake.problem:
+            return TriageResult(entry=None, confidence=0.0, facts=dict(inbound.facts), problem=intake.problem)
+        text = redact(intake.text).text
+        notes = list(intake.notes)
+
+        text_facts = self.inference.infer(text)
+        known = merge(text_facts, inbound.facts)
+        workspace = workspace or NoWorkspace()
+        lookup = workspace.lookup(
+            LookupRequest(
+                text=text, known=known, deadline_seconds=self.settings.workspace_deadline_seconds
+            )
+        )
+        notes.extend(lookup.notes)
+        if lookup.extra_text:
+            extra = redact(lookup.extra_text).text
+            text = f"{text}\n{extra}"
+            text_facts = merge(text_facts, self.inference.infer(extra))
+        known = merge(text_facts, lookup.facts, inbound.facts)
+
+        match = self.matcher.match(text)
+        candidates = [
+            Candidate(entry=entry_id, score=score, title=self.kb.entries[entry_id].spec.title)
+            for entry_id, score in match.ranked[:5]
+        ]
+        threshold = (
+            max(self.settings.unprompted_threshold, self.settings.confidence_threshold)
+            if inbound.unprompted
+            else self.settings.confidence_threshold
+        )
+        best = match.best
+        if best is None or best[1] < threshold:
+            confidence = best[1] if best else 0.0
+            reply = None if inbound.unprompted else self._unmatched_reply(candidates, threshold, known, notes)
+            return TriageResult(
+                entry=None, confidence=confidence, candidates=candidates, facts=known, reply=reply
+            )
+
+        entry = self.kb.entries[best[0]]
+        hits = match.hits.get(entry.id, [])
+        narrowed = narrowed_values(hits)
+        known = merge(facts_from_narrowing(hits, known), known)
+        values: dict[str, str | None] = {name: fact.value for name, fact in known.items()}
+        chosen = diagnose.choose(entry, values)
+        asked = diagnose.questions(entry, values, self.kb.vocabulary, narrowed)
+        reply = render(
+            self.env,
+            self.kb,
+            entry,
+            chosen,
+            known,
+            questions_for(asked, self.kb, narrowed),
+            workspace=lookup.details,
+            notes=notes,
+        )
+        return TriageResult(
+            entry=entry.id,
+            confidence=best[1],
+            candidates=candidates,
+            facts=known,
+            questions=asked,
+            diagnosis=chosen.id,
+            reply=reply,
+        )
+
+    def _unmatched_reply(
+        self, candidates: list[Candidate], threshold: float, known: Mapping[str, Fact], notes: list[str]
+    ) -> Reply:
+        near = [c for c in candidates if c.score >= threshold * NEAR_FACTOR][:3]
+        lines = [
+            "I don't recognise this one yet, so I won't guess.",
+        ]
+        if near:
+            lines.append("It looks a little like:")
+            lines.extend(f"- {c.title} (`{c.entry}`)" for c in near)
+        lines.append(
+            "What would help: the full error or traceback from the **worker or pod logs** "
+            "(not only the UI), the flow run's state message, and the output of `prefect version`."
+        )
+        return Reply(
+            title="Not recognised",
+            body="\n".join(lines),
+            facts=sorted(known.values(), key=lambda f: f.name),
+            notes=notes,
+        )
