@@ -45,7 +45,7 @@ def _slack_entity(match: re.Match[str]) -> str:
     if target.startswith("!"):
         # <!here>, <!channel>, <!everyone>, <!subteam^S1|@team>, <!date^…|fallback>
         if label:
-            return label.lstrip("@") if target.startswith("!subteam") else label
+            return label
         return "@" + target[1:].split("^", 1)[0]
     if target.startswith(("http://", "https://", "mailto:")):
         if not label or label == target or target.endswith(label) or label.startswith(("http", "www")):

@@ -1,0 +1,6 @@
+"""Shared pytest setup: every fake and fixture lives in tests/fakes/ and is registered here."""
+
+pytest_plugins = [
+    "tests.fakes.engine",
+    "tests.fakes.cli",
+]
