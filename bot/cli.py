@@ -79,7 +79,7 @@ def print_human(result: TriageResult) -> None:
         out.print(Markdown(result.reply.markdown()))
 
 
-def _batch(engine, source: Path, workspace) -> None:  # noqa: ANN001
+def _batch(engine, source: Path, workspace) -> None:
     for number, line in enumerate(source.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
         if not line.strip():
             continue
@@ -160,7 +160,7 @@ def evaluate(
 
 
 def _register() -> None:
-    from bot import cli_kb
+    from bot import cli_chat, cli_kb  # noqa: F401  (cli_chat registers its commands on `app`)
 
     app.add_typer(cli_kb.kb, name="kb")
 

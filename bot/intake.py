@@ -40,7 +40,7 @@ def _slack_entity(match: re.Match[str]) -> str:
     target, _, label = inner.partition("|")
     if target.startswith(("@U", "@W", "@B")):
         return "@" + (label or "user")
-    if target.startswith("#C") or target.startswith("#G"):
+    if target.startswith(("#C", "#G")):
         return "#" + (label or "channel")
     if target.startswith("!"):
         # <!here>, <!channel>, <!everyone>, <!subteam^S1|@team>, <!date^…|fallback>

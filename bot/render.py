@@ -83,9 +83,7 @@ def version_notes(entry: Entry, version: str | None) -> list[str]:
     """The entry's version notes that apply to this version (none when it is unknown)."""
     notes = []
     for note in entry.spec.versions:
-        if note.before and version_lt(version, note.before):
-            notes.append(note.note.strip())
-        elif note.since and version_ge(version, note.since):
+        if (note.before and version_lt(version, note.before)) or (note.since and version_ge(version, note.since)):
             notes.append(note.note.strip())
     return notes
 

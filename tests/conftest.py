@@ -3,4 +3,5 @@
 pytest_plugins = [
     "tests.fakes.engine",
     "tests.fakes.cli",
+    "tests.fakes.databases",
 ]

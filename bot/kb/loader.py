@@ -124,6 +124,11 @@ def _load_entry(directory: Path, root: Path, problems: list[str]) -> Entry | Non
     except ValidationError as exc:
         problems.extend(_errors(path, exc))
         return None
+    for pattern in [*(sig.pattern for sig in spec.signatures), *spec.exclude]:
+        try:
+            compile_re2(pattern)
+        except ValueError as exc:
+            problems.append(f"{path}: {exc}")
     expected = f"{directory.parent.name}.{directory.name}"
     if spec.id != expected:
         problems.append(f"{path}: id {spec.id!r} must match its folder ({expected!r})")

@@ -1,0 +1,1 @@
+"""Adapters: translate between a transport (terminal, Slack) and the core."""

@@ -1,0 +1,253 @@
+"""Conversations that remember: the one service adapters call for multi-turn triage.
+
+Ties the dialogue state machine to the database and the workspace: load the conversation
+by its transport key (locked on PostgreSQL), apply one message, save with a version check
+(retrying on a concurrent save), and store only redacted text. The workspace is looked up
+once per piece of evidence and cached in the conversation, so answering a question never
+waits for the API again. Adapters (terminal, Slack) call `message`, `answer` and
+`feedback`; this module must not import Slack or Prefect.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from pydantic import BaseModel
+
+from bot import dialogue
+from bot.dialogue import Feedback, State, Turn, TurnKind
+from bot.intake import take_in
+from bot.models import Fact, Inbound, Reply, TriageResult
+from bot.redact import redact
+from bot.store import repo
+from bot.store.db import Database
+from bot.triage import Engine
+from bot.workspace.base import Lookup, LookupRequest, NoWorkspace, Workspace
+
+MAX_ATTEMPTS = 5
+
+
+class StaticWorkspace:
+    """Replays a cached lookup: answers never wait for the API twice."""
+
+    name = "cached"
+
+    def __init__(self, lookup: Lookup):
+        self._lookup = lookup
+
+    def lookup(self, request: LookupRequest) -> Lookup:
+        return self._lookup
+
+
+class RecordingWorkspace:
+    """Runs a real lookup once and keeps its result for the conversation's cache."""
+
+    def __init__(self, inner: Workspace):
+        self.inner = inner
+        self.name = inner.name
+        self.result: Lookup | None = None
+
+    def lookup(self, request: LookupRequest) -> Lookup:
+        self.result = self.inner.lookup(request)
+        return self.result
+
+
+class Outcome(BaseModel):
+    """What happened, for the adapter to show."""
+
+    conversation_id: str | None
+    turn: Turn | None = None
+    reply: Reply | None = None
+    message: str | None = None
+    is_new: bool = False
+    problem: str | None = None
+
+    @property
+    def result(self) -> TriageResult | None:
+        return self.turn.result if self.turn else None
+
+
+class Conversations:
+    def __init__(
+        self,
+        engine: Engine,
+        db: Database,
+        workspace_for: Callable[[str], Workspace] | None = None,
+    ):
+        self.engine = engine
+        self.db = db
+        self.workspace_for = workspace_for or (lambda _key: NoWorkspace())
+
+    # --- helpers -------------------------------------------------------------------
+    def _clean(self, text: str | bytes) -> tuple[str, str | None]:
+        intake = take_in(text, max_chars=self.engine.settings.max_input_chars)
+        if intake.problem:
+            return "", intake.problem
+        return redact(intake.text).text, None
+
+    def _triage(self, workspace: Workspace, unprompted: bool) -> dialogue.Triage:
+        def run(text: str, facts: dict[str, Fact]) -> TriageResult:
+            return self.engine.triage(Inbound(text=text, facts=facts, unprompted=unprompted), workspace)
+
+        return run
+
+    def _question_texts(self) -> dict[str, str]:
+        return {name: spec.question or name for name, spec in self.engine.kb.vocabulary.items()}
+
+    def _askable(self) -> list[str]:
+        return [name for name, spec in self.engine.kb.vocabulary.items() if spec.question]
+
+    def _recognises(self, text: str) -> bool:
+        best = self.engine.matcher.match(text).best
+        return best is not None and best[1] >= self.engine.settings.confidence_threshold
+
+    # --- public API ----------------------------------------------------------------
+    def message(
+        self,
+        *,
+        key: str,
+        transport: str,
+        text: str | bytes,
+        unprompted: bool = False,
+        facts: dict[str, Fact] | None = None,
+        answers: dict[str, str] | None = None,
+    ) -> Outcome:
+        """Handle one incoming message of the conversation `key` (created on first use).
+
+        `answers` are clicked answers (fact -> value); they bypass parsing the text.
+        """
+        clean, problem = self._clean(text)
+        if problem:
+            return Outcome(conversation_id=None, problem=problem, message=problem)
+        for _ in range(MAX_ATTEMPTS):
+            try:
+                return self._message_once(key, transport, clean, unprompted, facts or {}, answers)
+            except repo.StaleConversation:
+                continue
+        raise RuntimeError(f"conversation {key} kept changing under us")
+
+    def _message_once(
+        self,
+        key: str,
+        transport: str,
+        clean: str,
+        unprompted: bool,
+        facts: dict[str, Fact],
+        answers: dict[str, str] | None,
+    ) -> Outcome:
+        with self.db.session() as session:
+            row = repo.get_conversation(session=session, key=key, lock=True)
+            if row is None:
+                return self._first(session, key, transport, clean, unprompted, facts)
+            stored = row.state or {}
+            state = State.model_validate(stored.get("dialogue", {}))
+            lookup = Lookup.model_validate(stored.get("lookup", {}))
+            cached = StaticWorkspace(lookup)
+            fresh = RecordingWorkspace(self.workspace_for(key))
+            if answers:
+                turn = dialogue.answer(state, answers, self._triage(cached, False))
+                repo.add_message(session=session, conversation_id=row.id, direction="in", text=clean)
+                return self._save(session, row, turn, lookup)
+            probe = dialogue.handle(
+                state,
+                clean,
+                self._triage(cached, False),
+                self.engine.inference.parse_answer,
+                self._recognises,
+                self._askable(),
+                self._question_texts(),
+            )
+            turn = probe
+            if probe.kind is TurnKind.EVIDENCE:
+                # new evidence may name a new run or pool: look again, once
+                turn = dialogue.add_evidence(state, clean, self._triage(fresh, False))
+                lookup = fresh.result or lookup
+            repo.add_message(session=session, conversation_id=row.id, direction="in", text=clean)
+            return self._save(session, row, turn, lookup)
+
+    def _first(
+        self, session: Any, key: str, transport: str, clean: str, unprompted: bool, facts: dict[str, Fact]
+    ) -> Outcome:
+        recorder = RecordingWorkspace(self.workspace_for(key))
+        turn = dialogue.start(clean, self._triage(recorder, unprompted), facts)
+        result = turn.result
+        assert result is not None
+        if result.entry is None:
+            best = result.candidates[0] if result.candidates else None
+            if not unprompted:
+                repo.record_unmatched(
+                    session=session,
+                    transport=transport,
+                    text=clean,
+                    best_entry=best.entry if best else None,
+                    best_score=best.score if best else 0.0,
+                )
+            if unprompted:
+                return Outcome(conversation_id=None, turn=turn)
+        row = repo.create_conversation(session=session, key=key, transport=transport)
+        if row.version != 0 or row.state:
+            raise repo.StaleConversation(row.id)  # a concurrent first message won: replay as a follow-up
+        repo.add_message(session=session, conversation_id=row.id, direction="in", text=clean)
+        outcome = self._save(session, row, turn, recorder.result or Lookup())
+        outcome.is_new = True
+        return outcome
+
+    def _save(self, session: Any, row: Any, turn: Turn, lookup: Lookup) -> Outcome:
+        state = turn.state
+        repo.save_conversation(
+            session=session,
+            row=row,
+            state={"dialogue": state.model_dump(mode="json"), "lookup": lookup.model_dump(mode="json")},
+            status=state.status.value,
+            entry_id=state.entry,
+            diagnosis_id=state.diagnosis,
+            confidence=state.confidence,
+        )
+        if turn.result is not None:
+            repo.set_facts(session=session, conversation_id=row.id, facts=list(turn.result.facts.values()))
+        if turn.feedback is not None:
+            repo.add_feedback(
+                session=session,
+                conversation_id=row.id,
+                kind=turn.feedback.value,
+                entry_id=state.entry,
+                diagnosis_id=state.diagnosis,
+            )
+        reply = turn.result.reply if turn.result else None
+        outgoing = turn.message or (reply.markdown() if reply else None)
+        if outgoing:
+            repo.add_message(session=session, conversation_id=row.id, direction="out", text=outgoing)
+        return Outcome(conversation_id=row.id, turn=turn, reply=reply, message=turn.message)
+
+    def answer(self, *, key: str, fact: str, value: str) -> Outcome:
+        """A clicked answer (button): same as typing it."""
+        if fact not in self.engine.kb.vocabulary:
+            return Outcome(conversation_id=None, message=f"unknown question {fact!r}")
+        spec = self.engine.kb.vocabulary[fact]
+        if spec.values and spec.value_spec(value) is None:
+            return Outcome(conversation_id=None, message=f"{value!r} is not an answer to {fact!r}")
+        label = next((v.label for v in spec.values if v.value == value), value)
+        return self.message(key=key, transport="button", text=label, answers={fact: value})
+
+    def feedback(self, *, key: str, kind: Feedback, user: str | None = None) -> Outcome:
+        for _ in range(MAX_ATTEMPTS):
+            try:
+                with self.db.session() as session:
+                    row = repo.get_conversation(session=session, key=key, lock=True)
+                    if row is None:
+                        return Outcome(conversation_id=None, message="That conversation is gone.")
+                    state = State.model_validate((row.state or {}).get("dialogue", {}))
+                    turn = dialogue.give_feedback(state, kind)
+                    lookup = Lookup.model_validate((row.state or {}).get("lookup", {}))
+                    return self._save(session, row, turn, lookup)
+            except repo.StaleConversation:
+                continue
+        raise RuntimeError(f"conversation {key} kept changing under us")
+
+    def load(self, key: str) -> tuple[str, State] | None:
+        with self.db.session() as session:
+            row = repo.get_conversation(session=session, key=key)
+            if row is None:
+                return None
+            return row.id, State.model_validate((row.state or {}).get("dialogue", {}))

@@ -1,0 +1,218 @@
+"""Repository functions over the tables: small, keyword-only, each taking the session.
+
+Conversations are loaded for update (`SELECT … FOR UPDATE` on PostgreSQL; SQLite serialises
+writers itself) and saved with a version check, so two workers handling one conversation
+never overwrite each other. Event keys are claimed with an insert that loses quietly on a
+duplicate, so one Slack event is handled once across retries and replicas. Only redacted
+text reaches these functions; they must not call the core or any network service.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from bot.models import Fact
+from bot.store.tables import (
+    ConversationRow,
+    FactRow,
+    FeedbackRow,
+    MessageRow,
+    ProcessedEventRow,
+    UnmatchedRow,
+    utcnow,
+)
+
+MAX_STORED_TEXT = 200_000
+
+
+class StaleConversation(Exception):
+    """Another worker saved the conversation first; reload and apply again."""
+
+
+def _insert(session: Session):
+    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+
+
+def claim_event(*, session: Session, key: str) -> bool:
+    """True the first time `key` is seen (this worker should handle it), False for repeats."""
+    statement = _insert(session)(ProcessedEventRow).values(key=key[:300], created_at=utcnow())
+    inserted = session.execute(
+        statement.on_conflict_do_nothing(index_elements=["key"]).returning(ProcessedEventRow.key)
+    ).first()
+    return inserted is not None
+
+
+def forget_events_before(*, session: Session, cutoff: datetime) -> int:
+    result = session.execute(delete(ProcessedEventRow).where(ProcessedEventRow.created_at < cutoff))
+    return int(result.rowcount or 0)
+
+
+def get_conversation(*, session: Session, key: str, lock: bool = False) -> ConversationRow | None:
+    statement = select(ConversationRow).where(ConversationRow.key == key)
+    if lock and session.get_bind().dialect.name == "postgresql":
+        statement = statement.with_for_update()
+    return session.scalars(statement).first()
+
+
+def get_conversation_by_id(*, session: Session, conversation_id: str) -> ConversationRow | None:
+    return session.get(ConversationRow, conversation_id)
+
+
+def create_conversation(*, session: Session, key: str, transport: str) -> ConversationRow:
+    """Create the conversation, or return the one a concurrent worker just created."""
+    statement = _insert(session)(ConversationRow).values(
+        id=str(uuid.uuid4()),
+        transport=transport,
+        key=key[:300],
+        status="open",
+        confidence=0.0,
+        state={},
+        version=0,
+        created_at=utcnow(),
+        updated_at=utcnow(),
+    )
+    session.execute(statement.on_conflict_do_nothing(index_elements=["key"]))
+    row = get_conversation(session=session, key=key, lock=True)
+    assert row is not None
+    return row
+
+
+def save_conversation(
+    *,
+    session: Session,
+    row: ConversationRow,
+    state: dict,
+    status: str,
+    entry_id: str | None,
+    diagnosis_id: str | None,
+    confidence: float,
+) -> None:
+    """Save with a version check; raises StaleConversation when someone saved in between."""
+    result = session.execute(
+        update(ConversationRow)
+        .where(ConversationRow.id == row.id, ConversationRow.version == row.version)
+        .values(
+            state=state,
+            status=status,
+            entry_id=entry_id,
+            diagnosis_id=diagnosis_id,
+            confidence=confidence,
+            version=row.version + 1,
+            updated_at=utcnow(),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise StaleConversation(row.id)
+    session.expire(row)
+
+
+def set_facts(*, session: Session, conversation_id: str, facts: Sequence[Fact]) -> None:
+    for fact in facts:
+        values = {
+            "conversation_id": conversation_id,
+            "name": fact.name,
+            "value": fact.value[:200],
+            "source": fact.source.value,
+            "evidence": fact.evidence[:300],
+            "updated_at": utcnow(),
+        }
+        statement = _insert(session)(FactRow).values(**values)
+        session.execute(
+            statement.on_conflict_do_update(
+                index_elements=["conversation_id", "name"],
+                set_={k: statement.excluded[k] for k in ("value", "source", "evidence", "updated_at")},
+            )
+        )
+
+
+def add_message(
+    *, session: Session, conversation_id: str, direction: str, text: str, external_id: str | None = None
+) -> MessageRow:
+    row = MessageRow(
+        conversation_id=conversation_id,
+        direction=direction,
+        text=text[:MAX_STORED_TEXT],
+        external_id=external_id,
+        created_at=utcnow(),
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def set_message_external_id(*, session: Session, message_id: int, external_id: str) -> None:
+    session.execute(update(MessageRow).where(MessageRow.id == message_id).values(external_id=external_id))
+
+
+def messages(*, session: Session, conversation_id: str) -> list[MessageRow]:
+    statement = select(MessageRow).where(MessageRow.conversation_id == conversation_id).order_by(MessageRow.id)
+    return list(session.scalars(statement))
+
+
+def add_feedback(
+    *,
+    session: Session,
+    conversation_id: str,
+    kind: str,
+    entry_id: str | None,
+    diagnosis_id: str | None,
+    user: str | None = None,
+) -> None:
+    session.add(
+        FeedbackRow(
+            conversation_id=conversation_id,
+            kind=kind,
+            entry_id=entry_id,
+            diagnosis_id=diagnosis_id,
+            user=user,
+            created_at=utcnow(),
+        )
+    )
+
+
+def record_unmatched(
+    *, session: Session, transport: str, text: str, best_entry: str | None, best_score: float
+) -> None:
+    session.add(
+        UnmatchedRow(
+            transport=transport,
+            text=text[:4000],
+            best_entry=best_entry,
+            best_score=best_score,
+            created_at=utcnow(),
+        )
+    )
+
+
+def recent_conversations(
+    *, session: Session, limit: int = 20, transport: str | None = None
+) -> list[ConversationRow]:
+    statement = select(ConversationRow).order_by(ConversationRow.updated_at.desc()).limit(limit)
+    if transport:
+        statement = statement.where(ConversationRow.transport == transport)
+    return list(session.scalars(statement))
+
+
+def entry_counts(*, session: Session, since: datetime | None = None, limit: int = 10) -> list[tuple[str, int]]:
+    since = since or utcnow() - timedelta(days=30)
+    statement = (
+        select(ConversationRow.entry_id, func.count())
+        .where(ConversationRow.entry_id.is_not(None), ConversationRow.created_at >= since)
+        .group_by(ConversationRow.entry_id)
+        .order_by(func.count().desc())
+        .limit(limit)
+    )
+    return [(entry, count) for entry, count in session.execute(statement)]
+
+
+def unmatched_texts(*, session: Session, limit: int = 500) -> list[UnmatchedRow]:
+    statement = select(UnmatchedRow).order_by(UnmatchedRow.created_at.desc()).limit(limit)
+    return list(session.scalars(statement))
