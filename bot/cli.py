@@ -133,7 +133,9 @@ def diagnose(
 
 @app.command("eval")
 def evaluate(
-    cases: Annotated[Path, typer.Argument(help="Labelled cases: JSONL lines {text, expect, source}.")],
+    cases: Annotated[
+        Path, typer.Argument(help="Labelled cases: a JSONL file {text, expect, source}, or a folder of them.")
+    ],
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
     min_accuracy: Annotated[
         float | None, typer.Option(help="Exit 1 when top-1 accuracy is below this.")
@@ -145,8 +147,8 @@ def evaluate(
     """Measure accuracy over labelled real messages."""
     from bot.evaluate import evaluate_file, print_report
 
-    if not cases.is_file():
-        raise typer.BadParameter(f"{cases}: no such file", param_hint="CASES")
+    if not cases.exists():
+        raise typer.BadParameter(f"{cases}: no such file or directory", param_hint="CASES")
     report = evaluate_file(engine_or_exit(), cases)
     if as_json:
         print(json.dumps(report.model_dump(), indent=2))
@@ -160,7 +162,7 @@ def evaluate(
 
 
 def _register() -> None:
-    from bot import cli_chat, cli_kb  # noqa: F401  (cli_chat registers its commands on `app`)
+    from bot import cli_chat, cli_kb, cli_serve  # noqa: F401  (chat/serve register their commands on `app`)
 
     app.add_typer(cli_kb.kb, name="kb")
 

@@ -103,6 +103,20 @@ class Settings(BaseSettings):
         description="Who “Ask a human” mentions: a user group id (S…), a user id (U…) or a channel id (C…).",
     )
 
+    slack_workers: int = Field(
+        default=16,
+        ge=1,
+        le=256,
+        validation_alias=AliasChoices("TRIAGE_SLACK_WORKERS"),
+        description="How many triages run at once per process; more wait in a queue (acks never wait).",
+    )
+    slack_max_file_bytes: int = Field(
+        default=20_000_000,
+        gt=0,
+        validation_alias=AliasChoices("TRIAGE_MAX_FILE_BYTES"),
+        description="Largest shared log file the bot downloads and reads.",
+    )
+
     def knowledge_paths(self) -> list[str]:
         return [p for p in self.knowledge_path.split(os.pathsep) if p.strip()]
 

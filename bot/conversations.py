@@ -127,6 +127,16 @@ class Conversations:
                 continue
         raise RuntimeError(f"conversation {key} kept changing under us")
 
+    def _read(self, key: str) -> tuple[str, int, State, Lookup] | None:
+        """A short read: the conversation's id, version, dialogue state and cached lookup."""
+        with self.db.session() as session:
+            row = repo.get_conversation(session=session, key=key)
+            if row is None:
+                return None
+            stored = row.state or {}
+            state = State.model_validate(stored.get("dialogue", {}))
+            return row.id, row.version, state, Lookup.model_validate(stored.get("lookup", {}))
+
     def _message_once(
         self,
         key: str,
@@ -136,46 +146,47 @@ class Conversations:
         facts: dict[str, Fact],
         answers: dict[str, str] | None,
     ) -> Outcome:
-        with self.db.session() as session:
-            row = repo.get_conversation(session=session, key=key, lock=True)
-            if row is None:
-                return self._first(session, key, transport, clean, unprompted, facts)
-            stored = row.state or {}
-            state = State.model_validate(stored.get("dialogue", {}))
-            lookup = Lookup.model_validate(stored.get("lookup", {}))
-            cached = StaticWorkspace(lookup)
-            fresh = RecordingWorkspace(self.workspace_for(key))
-            if answers:
-                turn = dialogue.answer(state, answers, self._triage(cached, False))
-                repo.add_message(session=session, conversation_id=row.id, direction="in", text=clean)
-                return self._save(session, row, turn, lookup)
-            probe = dialogue.handle(
+        # Slow work (matching, workspace lookups) happens outside any transaction; the write
+        # that follows is short and version-checked, so nothing waits on a held lock.
+        current = self._read(key)
+        if current is None:
+            return self._first(key, transport, clean, unprompted, facts)
+        conversation_id, version, state, lookup = current
+        cached = self._triage(StaticWorkspace(lookup), False)
+        if answers:
+            turn = dialogue.answer(state, answers, cached)
+        else:
+            turn = dialogue.handle(
                 state,
                 clean,
-                self._triage(cached, False),
+                cached,
                 self.engine.inference.parse_answer,
                 self._recognises,
                 self._askable(),
                 self._question_texts(),
             )
-            turn = probe
-            if probe.kind is TurnKind.EVIDENCE:
+            if turn.kind is TurnKind.EVIDENCE:
                 # new evidence may name a new run or pool: look again, once
+                fresh = RecordingWorkspace(self.workspace_for(key))
                 turn = dialogue.add_evidence(state, clean, self._triage(fresh, False))
                 lookup = fresh.result or lookup
+        with self.db.session() as session:
+            row = repo.get_conversation(session=session, key=key, lock=True)
+            if row is None or row.id != conversation_id or row.version != version:
+                raise repo.StaleConversation(conversation_id)
             repo.add_message(session=session, conversation_id=row.id, direction="in", text=clean)
             return self._save(session, row, turn, lookup)
 
-    def _first(
-        self, session: Any, key: str, transport: str, clean: str, unprompted: bool, facts: dict[str, Fact]
-    ) -> Outcome:
+    def _first(self, key: str, transport: str, clean: str, unprompted: bool, facts: dict[str, Fact]) -> Outcome:
         recorder = RecordingWorkspace(self.workspace_for(key))
         turn = dialogue.start(clean, self._triage(recorder, unprompted), facts)
         result = turn.result
         assert result is not None
-        if result.entry is None:
-            best = result.candidates[0] if result.candidates else None
-            if not unprompted:
+        with self.db.session() as session:
+            if result.entry is None:
+                if unprompted:
+                    return Outcome(conversation_id=None, turn=turn)
+                best = result.candidates[0] if result.candidates else None
                 repo.record_unmatched(
                     session=session,
                     transport=transport,
@@ -183,13 +194,11 @@ class Conversations:
                     best_entry=best.entry if best else None,
                     best_score=best.score if best else 0.0,
                 )
-            if unprompted:
-                return Outcome(conversation_id=None, turn=turn)
-        row = repo.create_conversation(session=session, key=key, transport=transport)
-        if row.version != 0 or row.state:
-            raise repo.StaleConversation(row.id)  # a concurrent first message won: replay as a follow-up
-        repo.add_message(session=session, conversation_id=row.id, direction="in", text=clean)
-        outcome = self._save(session, row, turn, recorder.result or Lookup())
+            row = repo.create_conversation(session=session, key=key, transport=transport)
+            if row.version != 0 or row.state:
+                raise repo.StaleConversation(row.id)  # a concurrent first message won: replay as a follow-up
+            repo.add_message(session=session, conversation_id=row.id, direction="in", text=clean)
+            outcome = self._save(session, row, turn, recorder.result or Lookup())
         outcome.is_new = True
         return outcome
 
@@ -251,3 +260,44 @@ class Conversations:
             if row is None:
                 return None
             return row.id, State.model_validate((row.state or {}).get("dialogue", {}))
+
+    def record_reply(self, conversation_id: str, external_id: str) -> None:
+        """Remember the transport's id (Slack ts) of the bot's newest reply, to update it later."""
+        with self.db.session() as session:
+            rows = repo.messages(session=session, conversation_id=conversation_id)
+            outgoing = [m for m in rows if m.direction == "out"]
+            if outgoing:
+                repo.set_message_external_id(session=session, message_id=outgoing[-1].id, external_id=external_id)
+            else:
+                repo.add_message(
+                    session=session, conversation_id=conversation_id, direction="out", text="", external_id=external_id
+                )
+
+    def reply_id(self, conversation_id: str) -> str | None:
+        with self.db.session() as session:
+            row = repo.last_reply(session=session, conversation_id=conversation_id)
+            return row.external_id if row else None
+
+    def exists(self, key: str) -> bool:
+        with self.db.session() as session:
+            return repo.get_conversation(session=session, key=key) is not None
+
+    def claim(self, key: str) -> bool:
+        """Claim an event key across retries and replicas (True: handle it)."""
+        with self.db.session() as session:
+            return repo.claim_event(session=session, key=key)
+
+    def overview(self) -> tuple[list[tuple[str, str, str]], list[tuple[str, int]], list[tuple[str, str]]]:
+        """For a dashboard: recent triages, most common entries, conversations waiting on answers."""
+        with self.db.session() as session:
+            recent = [
+                (row.updated_at.strftime("%Y-%m-%d %H:%M"), row.entry_id or "unrecognised", row.status)
+                for row in repo.recent_conversations(session=session, limit=15)
+            ]
+            common = repo.entry_counts(session=session)
+            waiting = []
+            for row in repo.open_conversations(session=session):
+                pending = State.model_validate((row.state or {}).get("dialogue", {})).pending
+                if pending:
+                    waiting.append((row.entry_id or "?", ", ".join(pending)))
+        return recent, common, waiting

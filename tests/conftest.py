@@ -2,6 +2,8 @@
 
 pytest_plugins = [
     "tests.fakes.engine",
+    "tests.fakes.prefect_server",
     "tests.fakes.cli",
     "tests.fakes.databases",
+    "tests.fakes.slack_api",
 ]

@@ -94,10 +94,8 @@ def _errors(path: Path, exc: ValidationError) -> list[str]:
 
 def _load_vocabulary(roots: Iterable[Path], problems: list[str]) -> dict[str, FactSpec]:
     vocabulary: dict[str, FactSpec] = {}
-    for root in roots:
-        path = root / "facts.yaml"
-        if not path.exists():
-            continue
+    paths = [p for root in roots for p in [root / "facts.yaml", *sorted(root.glob("*/facts.yaml"))] if p.exists()]
+    for path in paths:
         data = _read_yaml(path, problems)
         try:
             vocab = Vocabulary.model_validate(data)

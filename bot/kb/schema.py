@@ -38,6 +38,17 @@ class FactValueSpec(_Strict):
     synonyms: list[str] = Field(default_factory=list)
     """Phrases that mean this value in a typed answer ("we're on cloud", "self hosted")."""
 
+    @field_validator("value", "label", mode="before")
+    @classmethod
+    def _scalar_text(cls, v: object) -> object:
+        return str(v) if isinstance(v, int | float) else v
+
+    @field_validator("synonyms", mode="before")
+    @classmethod
+    def _synonyms_text(cls, v: object) -> object:
+        """YAML reads `401` or `3.9` as numbers; synonyms are always text."""
+        return [str(x) if isinstance(x, int | float) else x for x in v] if isinstance(v, list) else v
+
 
 class InferRule(_Strict):
     pattern: str

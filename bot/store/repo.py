@@ -216,3 +216,28 @@ def entry_counts(*, session: Session, since: datetime | None = None, limit: int 
 def unmatched_texts(*, session: Session, limit: int = 500) -> list[UnmatchedRow]:
     statement = select(UnmatchedRow).order_by(UnmatchedRow.created_at.desc()).limit(limit)
     return list(session.scalars(statement))
+
+
+def last_reply(*, session: Session, conversation_id: str) -> MessageRow | None:
+    """The bot's newest reply that the transport acknowledged (has an external id)."""
+    statement = (
+        select(MessageRow)
+        .where(
+            MessageRow.conversation_id == conversation_id,
+            MessageRow.direction == "out",
+            MessageRow.external_id.is_not(None),
+        )
+        .order_by(MessageRow.id.desc())
+        .limit(1)
+    )
+    return session.scalars(statement).first()
+
+
+def open_conversations(*, session: Session, limit: int = 15) -> list[ConversationRow]:
+    statement = (
+        select(ConversationRow)
+        .where(ConversationRow.status == "open", ConversationRow.entry_id.is_not(None))
+        .order_by(ConversationRow.updated_at.desc())
+        .limit(limit)
+    )
+    return list(session.scalars(statement))

@@ -106,10 +106,7 @@ def default_name(url: str) -> str:
 def _secret(value: Any) -> SecretStr | None:
     if value is None:
         return None
-    if isinstance(value, SecretStr):
-        raw = value.get_secret_value()
-    else:
-        raw = str(value)
+    raw = value.get_secret_value() if isinstance(value, SecretStr) else str(value)
     return SecretStr(raw) if raw.strip() else None
 
 
@@ -164,7 +161,7 @@ async def refuse_writes(request: httpx.Request) -> None:
     raise ReadOnlyViolation(f"refused {method} {request.url.path}: the bot only reads the workspace")
 
 
-def open_client(config: WorkspaceConfig, *, timeout: float, recorder: StatusRecorder | None = None):  # noqa: ANN201
+def open_client(config: WorkspaceConfig, *, timeout: float, recorder: StatusRecorder | None = None):
     """Prefect's async client for this workspace, read-only, with one timeout for every phase.
 
     Use it as `async with open_client(...) as client:`. Built with the explicit URL, the way

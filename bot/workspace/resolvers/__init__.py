@@ -9,10 +9,15 @@ which facts and template details it yields, each fact with evidence:
 | `concurrency` | GCLs (tag:/deployment:/global), tag holders, leaks     | (via names) |
 | `pools`       | pools, queues, Late runs, workers, slot holders        | (via names) |
 | `flow_run`    | a run by id/URL/name: states, tasks, logs, deployment  | (via names), extra text |
-| `names`       | pure logic over the views above                        | mechanism, tag_name, limit_name, pool_name, queue_name, deployment_name, worker_type, flow_run_id, log_source |
+| `names`       | pure logic over the views above                        | mechanism and names* |
+
+*`tag_name`, `limit_name`, `pool_name`, `queue_name`, `deployment_name`, `worker_type`,
+`flow_run_id`, `log_source`.
 
 Template details (`workspace.get('…')` in reply templates): `server`, `limits`, `leaks`,
-`tag_limit`, `global_limit`, `deployment_limit`, `pools`, `pool`, `run`, `missing`.
+`tag_limit`, `global_limit`, `deployment_limit`, `grace_period_seconds`, `pools`, `pool`,
+`run`, `missing`. In limit dicts `holders` is how many task runs (tag) or flow runs
+(deployment) really hold a slot: Running, resp. Running/Pending/Cancelling.
 This package must only read from the workspace.
 """
 
@@ -88,7 +93,7 @@ def conclude(ctx: Context, recorder: StatusRecorder, *, timed_out: bool) -> Look
     return Lookup(
         facts=facts,
         details=details(ctx, facts),
-        extra_text=ctx.run.text if ctx.run is not None else "",
+        extra_text="\n".join(t for t in [ctx.run.text if ctx.run else "", *names.findings(ctx)] if t),
         notes=notes,
     )
 
@@ -103,20 +108,20 @@ def details(ctx: Context, facts: dict[str, Fact]) -> dict[str, Any]:
             "deployment": [v.detail() for v in inv.of_kind("deployment")],
             "truncated": inv.truncated,
         }
-        out["leaks"] = [v.detail() for v in inv.leaks]
+        named = names.named_limits(ctx)
+        out["leaks"] = [v.detail() for v in sorted(inv.leaks, key=lambda v: (v not in named, v.name))]
         tag = facts.get("tag_name") or ctx.known.get("tag_name")
         if tag and (view := inv.tag(tag.value)):
             out["tag_limit"] = view.detail()
         limit = facts.get("limit_name") or ctx.known.get("limit_name")
         if limit and (view := inv.named(limit.value)):
             out["global_limit"] = view.detail()
-        deployment_id = ctx.run.deployment_id if ctx.run else None
-        if deployment_id and (view := inv.for_deployment(deployment_id)):
-            out["deployment_limit"] = view.detail()
-        else:
-            named = [v for v in names.named_limits(ctx) if v.kind == "deployment"]
-            if len(named) == 1:
-                out["deployment_limit"] = named[0].detail()
+        limited = names.waiting_deployment(ctx)
+        if limited is not None:
+            out["deployment_limit"] = limited.detail()
+    grace = (out.get("deployment_limit") or {}).get("grace_period_seconds")
+    if grace:
+        out["grace_period_seconds"] = grace
     if ctx.pools is not None:
         out["pools"] = [
             {k: v for k, v in p.detail().items() if k not in ("queues", "workers")}

@@ -53,8 +53,8 @@ class LimitView:
     active: bool = True
     slot_decay_per_second: float = 0.0
     tag: str | None = None
-    holders: int | None = None
-    """Tag limits: task runs the v1 view lists as holding a slot."""
+    lease_holders: int | None = None
+    """Tag limits: task runs the v1 view lists as holding a slot (lease holders)."""
     deployment_id: str | None = None
     deployment: str | None = None
     """Deployment limits: `flow-name/deployment-name`."""
@@ -87,7 +87,13 @@ class LimitView:
             "slot_decay_per_second": self.slot_decay_per_second,
         }
         if self.kind == "tag":
-            out.update(tag=self.tag, holders=self.holders, running=self.running, leaked=self.leaked)
+            out.update(
+                tag=self.tag,
+                holders=self.running,
+                running=self.running,
+                lease_holders=self.lease_holders,
+                leaked=self.leaked,
+            )
         if self.kind == "deployment":
             out.update(
                 deployment_id=self.deployment_id,
@@ -95,6 +101,7 @@ class LimitView:
                 work_pool=self.work_pool,
                 collision_strategy=self.collision_strategy or "ENQUEUE",
                 grace_period_seconds=self.grace_period_seconds,
+                holders=self.running,
                 running=self.running,
                 awaiting=self.awaiting,
                 leaked=self.leaked,
@@ -170,7 +177,7 @@ async def read(client: Any, ctx: Context) -> None:
                           active_slots=len(lim.active_slots or []))
             )
     for view in inventory.of_kind("tag"):
-        view.holders = holders.get(view.tag)
+        view.lease_holders = holders.get(view.tag)
     await gather(
         lambda: _deployments(client, inventory),
         lambda: _deployment_runs(client, inventory, ctx.page),

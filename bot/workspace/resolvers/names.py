@@ -70,6 +70,8 @@ def named_limits(ctx: Context) -> list[LimitView]:
     for view in inv.limits:
         if view.kind == "tag" and view.tag:
             by_name.setdefault(view.tag, view)
+        if view.kind == "deployment" and view.deployment and "?" not in view.deployment:
+            by_name.setdefault(view.deployment, view)
         by_name.setdefault(view.name, view)
     out: list[LimitView] = []
     for name in ctx.mentions.which(by_name):
@@ -83,6 +85,23 @@ def named_limits(ctx: Context) -> list[LimitView]:
         elif value and view is None and not inv.truncated:
             ctx.missing.setdefault(key if key == "tag" else "limit", value)
     return out
+
+
+def waiting_deployment(ctx: Context) -> LimitView | None:
+    """The deployment limit the text is about: named, the run's, or the only one with waiting runs."""
+    inv = ctx.inventory
+    if inv is None:
+        return None
+    if ctx.run is not None and ctx.run.deployment_id:
+        return inv.for_deployment(ctx.run.deployment_id)
+    named = [v for v in named_limits(ctx) if v.kind == "deployment"]
+    if len(named) == 1:
+        return named[0]
+    if not named and ctx.mentions.named("AwaitingConcurrencySlot"):
+        waiting = [v for v in inv.of_kind("deployment") if v.awaiting]
+        if len(waiting) == 1:
+            return waiting[0]
+    return None
 
 
 def mechanism(ctx: Context) -> Fact | None:
@@ -99,10 +118,19 @@ def mechanism(ctx: Context) -> Fact | None:
     inv = ctx.inventory
     if inv is None:
         return None
-    candidates = _named_mechanisms(ctx) or _only_leak(inv) or _what_exists(ctx, inv)
+    candidates = _named_mechanisms(ctx)
+    if not candidates and not _about_something_else(ctx):
+        candidates = _only_leak(inv) or _what_exists(ctx, inv)
     if known is not None:
         return workspace_fact("mechanism", known, candidates[known]) if known in candidates else None
     return _only(candidates)
+
+
+def _about_something_else(ctx: Context) -> bool:
+    """The text is about a run, pool or queue it names: global fallbacks would only add noise."""
+    if ctx.run is not None or bool(ctx.pools and (ctx.pools.focus or ctx.pools.named_queues)):
+        return True
+    return waiting_deployment(ctx) is not None
 
 
 def _only(candidates: dict[str, str]) -> Fact | None:
@@ -162,14 +190,21 @@ def name_facts(ctx: Context) -> list[Fact]:
             why = f"task runs of {run.name!r} carry it" if tags else ""
         else:
             why = "you named it and it has a tag limit"
-        if not tags and len([v for v in inv.leaks if v.kind == "tag"]) == 1:
-            tags = [v for v in inv.leaks if v.kind == "tag"]
+        leaking = [v for v in inv.leaks if v.kind == "tag"]
+        fallback = ctx.known_value("mechanism") in (None, "tag") and not _about_something_else(ctx)
+        if not tags and len(leaking) == 1 and fallback:
+            tags = leaking
             why = "the only tag limit with a leaked slot"
         if len(tags) == 1 and tags[0].tag:
             out.append(workspace_fact("tag_name", tags[0].tag, f"{why} ({_slots(tags[0])})"))
         globals_ = [v for v in named if v.kind == "global"]
         if len(globals_) == 1:
-            out.append(workspace_fact("limit_name", globals_[0].name, f"the global limit exists ({_slots(globals_[0])})"))
+            only = globals_[0]
+            out.append(workspace_fact("limit_name", only.name, f"the global limit exists ({_slots(only)})"))
+        limited = waiting_deployment(ctx)
+        if run is None and limited is not None and limited.deployment and "?" not in limited.deployment:
+            why = "you named it" if limited in named else "the only deployment with runs in AwaitingConcurrencySlot"
+            out.append(workspace_fact("deployment_name", limited.deployment, f"{why} ({_slots(limited)})"))
     if pools is not None and pools.focus:
         first = pools.get(pools.focus[0])
         if first is not None:
@@ -189,7 +224,33 @@ def name_facts(ctx: Context) -> list[Fact]:
         if len(run.warning_sources) == 1:
             (source,) = run.warning_sources
             if source in ("flow", "task"):
-                out.append(
-                    workspace_fact("log_source", source, f"the warnings of flow run {run.name!r} are in its {source} logs")
-                )
+                why = f"the warnings of flow run {run.name!r} are in its {source} logs"
+                out.append(workspace_fact("log_source", source, why))
     return [f for f in out if _SAFE.match(f.value)]
+
+
+def findings(ctx: Context) -> list[str]:
+    """Lines for the matcher about leaks in limits the text (or its run) is about.
+
+    Worded like a report of what the bot saw ("leaked slots"), so the knowledge base's own
+    signatures recognise it, the way a run's logs are recognised.
+    """
+    inv = ctx.inventory
+    if inv is None:
+        return []
+    about = list(named_limits(ctx))
+    if ctx.run is not None:
+        about += [lim for t in ctx.run.task_tags if (lim := inv.tag(t))]
+        if ctx.run.deployment_id and (lim := inv.for_deployment(ctx.run.deployment_id)):
+            about.append(lim)
+    lines: list[str] = []
+    seen: set[str] = set()
+    for view in about:
+        if view.leaked and view.name not in seen:
+            seen.add(view.name)
+            holder = "task run" if view.kind == "tag" else "flow run"
+            lines.append(
+                f"Workspace check: concurrency limit '{view.name}' has {view.active_slots} of {view.limit} slots "
+                f"taken but only {plural(view.running or 0, holder)} holding them: leaked slots."
+            )
+    return lines

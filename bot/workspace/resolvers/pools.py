@@ -202,7 +202,7 @@ async def _details(client: Any, pool: PoolView | None) -> None:
             "last_heartbeat": iso(w.last_heartbeat_time),
             "seconds_since_heartbeat": ago_seconds(w.last_heartbeat_time),
         }
-        for w in workers
+        for w in sorted(workers, key=lambda w: ago_seconds(w.last_heartbeat_time) or 10**9)
     ]
     pool.running_runs = sum(1 for r in holding if r.state_type == StateType.RUNNING)
     pool.pending_runs = sum(1 for r in holding if r.state_type == StateType.PENDING)

@@ -178,13 +178,12 @@ async def _maybe(read: Any, object_id: Any) -> Any:
 def _render(view: RunView, logs: list[Any], states: list[Any]) -> str:
     """The run's states and logs as console lines (`HH:MM:SS.mmm | LEVEL | Flow run '…' - …`)."""
     task_names = {t["id"]: t["name"] for t in view.task_runs}
-    lines = []
-    for state in sorted(states, key=lambda s: s.timestamp):
+    lines: list[tuple[Any, str]] = []
+    for state in states:
         if state.message:
-            stamp = state.timestamp.strftime("%H:%M:%S.%f")[:-3]
-            lines.append(f"{stamp} | STATE   | Flow run '{view.name}' - {state.name}: {state.message}")
+            line = f"{_stamp(state.timestamp)} | STATE   | Flow run '{view.name}' - {state.name}: {state.message}"
+            lines.append((state.timestamp, line))
     for log in logs:
-        stamp = log.timestamp.strftime("%H:%M:%S.%f")[:-3]
         level = logging.getLevelName(log.level)
         if log.name == "prefect.flow_runs":
             who = f"Flow run '{view.name}'"
@@ -192,6 +191,11 @@ def _render(view: RunView, logs: list[Any], states: list[Any]) -> str:
             who = f"Task run '{task_names.get(str(log.task_run_id), 'unknown')}'"
         else:
             who = log.name
-        lines.append(f"{stamp} | {level:<7} | {who} - {log.message[:MAX_MESSAGE]}")
-    text = "\n".join(lines)
+        lines.append((log.timestamp, f"{_stamp(log.timestamp)} | {level:<7} | {who} - {log.message[:MAX_MESSAGE]}"))
+    lines.sort(key=lambda pair: pair[0])
+    text = "\n".join(line for _, line in lines)
     return text if len(text) <= MAX_TEXT else text[-MAX_TEXT:]
+
+
+def _stamp(when: Any) -> str:
+    return when.strftime("%H:%M:%S.%f")[:-3]

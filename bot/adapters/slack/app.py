@@ -1,0 +1,213 @@
+"""The slack-bolt app: one listener per kind of Slack payload, each acks and hands off.
+
+Every listener is short: it acks, claims the event in the database (so Slack retries, the
+`app_mention`/`message` pair for one post and several replicas produce one reply), and
+submits the slow work to a bounded pool, so acks never wait behind triage or workspace
+lookups. Routing rules: mentions and DMs always answer; top-level messages in watched
+channels answer only when confident; thread replies continue an existing conversation.
+This module must not render, match or store anything itself.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from slack_bolt import App, BoltResponse
+from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
+
+from bot.adapters.slack import blocks as kit
+from bot.adapters.slack.handlers import SlackJobs, Where
+from bot.config import Settings
+from bot.conversations import Conversations
+from bot.dialogue import Feedback
+
+log = logging.getLogger("prefect_triage.slack")
+HANDLED_SUBTYPES = {None, "file_share", "thread_broadcast", "message_changed"}
+_MENTION = re.compile(r"<@[UWB][A-Z0-9]+(?:\|[^>]*)?>")
+
+
+def make_client(settings: Settings) -> WebClient:
+    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
+    return WebClient(
+        token=token,
+        base_url=settings.slack_api_url,
+        timeout=15,
+        retry_handlers=[
+            ConnectionErrorRetryHandler(max_retry_count=2),
+            RateLimitErrorRetryHandler(max_retry_count=3),
+            ServerErrorRetryHandler(max_retry_count=2),
+        ],
+    )
+
+
+class SlackBot:
+    """The Bolt app plus the worker pool that does the slow half of each request."""
+
+    def __init__(self, settings: Settings, conversations: Conversations, client: WebClient | None = None):
+        self.settings = settings
+        self.conversations = conversations
+        self.jobs = SlackJobs(settings, conversations)
+        self.pool = ThreadPoolExecutor(max_workers=settings.slack_workers, thread_name_prefix="triage")
+        self.watched = settings.watched()
+        secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
+        self.app = App(
+            client=client or make_client(settings),
+            signing_secret=secret,
+            listener_executor=ThreadPoolExecutor(max_workers=32, thread_name_prefix="bolt"),
+            raise_error_for_unhandled_request=False,
+        )
+        self._register()
+
+    def submit(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+        def run() -> None:
+            try:
+                fn(*args, **kwargs)
+            except Exception:
+                log.exception("triage job failed")
+
+        self.pool.submit(run)
+
+    def shutdown(self, wait: bool = True) -> None:
+        self.pool.shutdown(wait=wait)
+
+    def _claim(self, team: str | None, channel: str, ts: str) -> bool:
+        return self.conversations.claim(f"msg:{team}:{channel}:{ts}")
+
+    # --- routing --------------------------------------------------------------------
+    def _on_message(self, body: dict, event: dict, client: WebClient, bot_user_id: str | None) -> None:
+        subtype = event.get("subtype")
+        if subtype not in HANDLED_SUBTYPES or event.get("bot_id"):
+            return
+        if subtype == "message_changed":
+            event = {**event.get("message", {}), "channel": event.get("channel"), "edited": True}
+            if event.get("bot_id") or (event.get("thread_ts") not in (None, event.get("ts"))):
+                return
+        team, channel, ts = body.get("team_id"), event.get("channel", ""), event.get("ts", "")
+        text = event.get("text") or ""
+        if bot_user_id and f"<@{bot_user_id}" in text:
+            return  # the app_mention event answers this one
+        thread = event.get("thread_ts") or ts
+        where = Where(team=team, channel=channel, thread_ts=thread, user=event.get("user"))
+        direct = event.get("channel_type") == "im"
+        files = event.get("files") or []
+        if thread != ts:
+            if self.conversations.exists(where.key) and self._claim(team, channel, ts):
+                self.submit(self.jobs.message, client, where, text, unprompted=False, quiet=not direct)
+            return
+        if not direct and channel not in self.watched:
+            return
+        if not self._claim(team, channel, ts):
+            return
+        if files:
+            self.submit(self.jobs.message_with_files, client, where, text, files, unprompted=not direct)
+        else:
+            self.submit(self.jobs.message, client, where, text, unprompted=not direct)
+
+    def _on_mention(self, body: dict, event: dict, client: WebClient) -> None:
+        team, channel, ts = body.get("team_id"), event.get("channel", ""), event.get("ts", "")
+        if not self._claim(team, channel, ts):
+            return
+        text = _MENTION.sub("", event.get("text") or "").strip()
+        thread = event.get("thread_ts") or ts
+        where = Where(team=team, channel=channel, thread_ts=thread, user=event.get("user"))
+        self.submit(self.jobs.mention, client, where, text, event.get("files") or [], thread != ts)
+
+    def _register(self) -> None:
+        app = self.app
+
+        @app.middleware
+        def dedupe_events(body: dict, next: Callable[[], BoltResponse]) -> BoltResponse | None:
+            event_id = body.get("event_id") if body.get("type") == "event_callback" else None
+            if event_id and not self.conversations.claim(f"ev:{body.get('team_id')}:{event_id}"):
+                return BoltResponse(status=200, body="")
+            return next()
+
+        @app.event("app_mention")
+        def mention(body: dict, event: dict, client: WebClient) -> None:
+            self._on_mention(body, event, client)
+
+        @app.event("message")
+        def message(body: dict, event: dict, client: WebClient, context: dict) -> None:
+            self._on_message(body, event, client, context.get("bot_user_id"))
+
+        @app.event("app_home_opened")
+        def home(event: dict, client: WebClient) -> None:
+            if event.get("tab", "home") == "home":
+                self.submit(self.jobs.home, client, event["user"])
+
+        @app.command("/triage")
+        def command(ack: Callable[..., None], body: dict, client: WebClient) -> None:
+            text = (body.get("text") or "").strip()
+            if not text:
+                ack()
+                client.views_open(trigger_id=body["trigger_id"], view=kit.paste_modal(body.get("channel_id", "")))
+                return
+            ack(text="Triaging your paste…")
+            self.submit(self.jobs.command, client, body.get("team_id"), body["channel_id"], body["user_id"], text)
+
+        @app.view(kit.MODAL_CALLBACK)
+        def modal(ack: Callable[..., None], body: dict, view: dict, client: WebClient) -> None:
+            ack()
+            text = view["state"]["values"][kit.PASTE_BLOCK][kit.PASTE_ACTION].get("value") or ""
+            channel = view.get("private_metadata") or ""
+            user = body["user"]["id"]
+            team = (body.get("team") or {}).get("id")
+            self.submit(self.jobs.command, client, team, channel or user, user, text)
+
+        @app.shortcut("triage_message")
+        def shortcut(ack: Callable[..., None], body: dict, client: WebClient) -> None:
+            ack()
+            message = body.get("message") or {}
+            team, channel = (body.get("team") or {}).get("id"), body["channel"]["id"]
+            ts = message.get("ts", "")
+            where = Where(team=team, channel=channel, thread_ts=message.get("thread_ts") or ts, user=body["user"]["id"])
+            if not self._claim(team, channel, ts):
+                client.chat_postEphemeral(channel=channel, user=where.user, text="I already triaged that message.")
+                return
+            files = message.get("files") or []
+            if files:
+                self.submit(self.jobs.message_with_files, client, where, message.get("text") or "", files,
+                            unprompted=False)
+            else:
+                self.submit(self.jobs.message, client, where, message.get("text") or "", unprompted=False)
+
+        @app.action(re.compile(r"^answer:"))
+        def answer(ack: Callable[..., None], body: dict, action: dict, client: WebClient) -> None:
+            ack()
+            _, fact, _value = action["action_id"].split(":", 2)
+            where, message_ts = _where_from_action(body)
+            self.submit(self.jobs.answer, client, where, message_ts, fact, action.get("value", ""))
+
+        @app.action(re.compile(r"^feedback:"))
+        def feedback(ack: Callable[..., None], body: dict, action: dict, client: WebClient) -> None:
+            ack()
+            try:
+                kind = Feedback(action.get("value", ""))
+            except ValueError:
+                return
+            where, _ = _where_from_action(body)
+            self.submit(self.jobs.feedback, client, where, kind)
+
+
+def _where_from_action(body: dict) -> tuple[Where, str]:
+    message = body.get("message") or {}
+    container = body.get("container") or {}
+    message_ts = message.get("ts") or container.get("message_ts", "")
+    thread = message.get("thread_ts") or container.get("thread_ts") or message_ts
+    channel = (body.get("channel") or {}).get("id") or container.get("channel_id", "")
+    where = Where(
+        team=(body.get("team") or {}).get("id"),
+        channel=channel,
+        thread_ts=thread,
+        user=(body.get("user") or {}).get("id"),
+    )
+    return where, message_ts

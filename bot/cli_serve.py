@@ -1,0 +1,57 @@
+"""`prefect-triage serve [--socket]`: run the Slack app (HTTP by default, or Socket Mode).
+
+Checks the settings it needs and says which are missing, opens (and migrates) the
+database, builds the engine and the workspace, then serves until stopped.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+
+import typer
+
+from bot.cli import app, engine_or_exit, err, out
+from bot.config import Settings
+
+
+@app.command()
+def serve(
+    socket: Annotated[bool, typer.Option("--socket", help="Use Socket Mode (needs SLACK_APP_TOKEN).")] = False,
+    host: Annotated[str, typer.Option(help="Address to listen on (HTTP mode and /healthz).")] = "0.0.0.0",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 3000,
+    no_workspace: Annotated[
+        bool, typer.Option("--no-workspace", help="Do not look anything up in a Prefect workspace.")
+    ] = False,
+) -> None:
+    """Run the Slack app: slash command, mentions, watched channels, DMs, buttons."""
+    from bot.adapters.slack.app import SlackBot
+    from bot.adapters.slack.server import serve_http, serve_socket
+    from bot.cli_chat import _open
+    from bot.conversations import Conversations
+    from bot.workspace.select import workspace_for
+
+    settings = Settings()
+    missing = [name for name, value in (
+        ("SLACK_BOT_TOKEN", settings.slack_bot_token),
+        ("SLACK_SIGNING_SECRET", settings.slack_signing_secret if not socket else True),
+        ("SLACK_APP_TOKEN", settings.slack_app_token if socket else True),
+    ) if not value]
+    if missing:
+        err.print(f"[red]Missing settings:[/red] {', '.join(missing)} (see README: Slack set-up)")
+        raise typer.Exit(2)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    engine = engine_or_exit(settings)
+    db = _open(settings)
+    conversations = Conversations(engine, db, lambda _key: workspace_for(settings, enabled=not no_workspace))
+    bot = SlackBot(settings, conversations)
+    out.print(f"prefect-triage serving Slack ({'Socket Mode' if socket else f'HTTP on {host}:{port}'})")
+    try:
+        if socket:
+            assert settings.slack_app_token is not None
+            serve_socket(bot, db, settings.slack_app_token.get_secret_value(), host, port)
+        else:
+            serve_http(bot, db, host, port)
+    finally:
+        bot.shutdown(wait=False)
+        db.dispose()

@@ -1,0 +1,225 @@
+"""A fake Slack Web API over real HTTP, and the bot served over real HTTP against it.
+
+`FakeSlack` is a threaded HTTP server on a free loopback port that answers the Web API
+methods the bot uses with realistic payloads (`ts`, `channel`, `view.id`, files with a
+private download URL), records every call with its parsed body, and can fail chosen
+methods (429 with Retry-After, 500) on demand. `SlackStack` runs the real Bolt app under
+uvicorn on another free port and sends it signed requests like Slack does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import itertools
+import json
+import socket
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, quote, urlencode
+
+import httpx
+import pytest
+import uvicorn
+
+SIGNING_SECRET = "test-signing-secret"
+BOT_TOKEN = "xoxb-test-token"
+BOT_USER = "UBOT"
+TEAM = "T1"
+
+
+@dataclass
+class Call:
+    method: str
+    body: dict[str, Any]
+    headers: dict[str, str]
+    at: float
+
+    def text(self) -> str:
+        """Everything the bot sent in this call, as one string (for content assertions)."""
+        return json.dumps(self.body, ensure_ascii=False)
+
+
+@dataclass
+class FakeSlack:
+    url: str = ""
+    calls: list[Call] = field(default_factory=list)
+    failures: dict[str, list[tuple[int, dict[str, str]]]] = field(default_factory=dict)
+    threads: dict[tuple[str, str], list[dict[str, Any]]] = field(default_factory=dict)
+    files: dict[str, tuple[dict[str, Any], bytes]] = field(default_factory=dict)
+    _ts: itertools.count = field(default_factory=lambda: itertools.count(1))
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def next_ts(self) -> str:
+        return f"{1_800_000_000 + next(self._ts)}.000100"
+
+    def fail(self, method: str, status: int, times: int = 1, retry_after: int | None = None) -> None:
+        headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
+        self.failures.setdefault(method, []).extend([(status, headers)] * times)
+
+    def add_file(self, file_id: str, name: str, content: bytes, mimetype: str = "text/plain") -> None:
+        info = {
+            "id": file_id, "name": name, "mimetype": mimetype, "filetype": "text", "size": len(content),
+            "url_private_download": f"{self.url}/files-pri/{file_id}/{name}",
+        }
+        self.files[file_id] = (info, content)
+
+    def of(self, method: str) -> list[Call]:
+        with self._lock:
+            return [c for c in self.calls if c.method == method]
+
+    def posts(self) -> list[Call]:
+        return self.of("chat.postMessage")
+
+    def wait_for(self, predicate: Callable[[], bool], timeout: float = 15.0) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if predicate():
+                return True
+            time.sleep(0.02)
+        return predicate()
+
+    def answer(self, method: str, body: dict[str, Any]) -> dict[str, Any]:
+        channel = body.get("channel") or "C0"
+        if method == "auth.test":
+            return {"ok": True, "user_id": BOT_USER, "bot_id": "BBOT", "team_id": TEAM, "team": "Test", "user": "triage",
+                    "url": "https://test.slack.com/"}
+        if method == "chat.postMessage":
+            ts = self.next_ts()
+            return {"ok": True, "channel": channel, "ts": ts, "message": {"ts": ts, "text": body.get("text")}}
+        if method == "chat.update":
+            return {"ok": True, "channel": channel, "ts": body.get("ts")}
+        if method == "chat.postEphemeral":
+            return {"ok": True, "message_ts": self.next_ts()}
+        if method == "chat.getPermalink":
+            return {"ok": True, "permalink": f"https://test.slack.com/archives/{channel}/p{body.get('message_ts')}"}
+        if method in ("views.open", "views.publish", "views.update"):
+            return {"ok": True, "view": {"id": "V1"}}
+        if method == "conversations.replies":
+            return {"ok": True, "messages": self.threads.get((channel, body.get("ts", "")), [])}
+        if method == "conversations.open":
+            return {"ok": True, "channel": {"id": f"D{body.get('users', 'U')}"}}
+        if method == "files.info":
+            info, _ = self.files.get(body.get("file", ""), ({}, b""))
+            return {"ok": bool(info), "file": info} if info else {"ok": False, "error": "file_not_found"}
+        return {"ok": True}
+
+
+def _handler(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args: Any) -> None:
+            pass
+
+        def _send(self, status: int, payload: bytes, headers: dict[str, str] | None = None,
+                  content_type: str = "application/json") -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            for k, v in (headers or {}).items():
+                self.send_header(k, v)
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def do_GET(self) -> None:  # file downloads
+            parts = self.path.split("/")
+            if len(parts) >= 3 and parts[1] == "files-pri":
+                if self.headers.get("Authorization") != f"Bearer {BOT_TOKEN}":
+                    self._send(302, b"", {"Location": "https://test.slack.com/login"}, "text/html")
+                    return
+                _, content = fake.files.get(parts[2], ({}, b""))
+                self._send(200, content, content_type="text/plain")
+                return
+            self._send(404, b"{}")
+
+        def do_POST(self) -> None:
+            raw = self.rfile.read(int(self.headers.get("Content-Length", "0") or 0))
+            method = self.path.split("?")[0].rsplit("/", 1)[-1]
+            if self.headers.get("Content-Type", "").startswith("application/json"):
+                body = json.loads(raw or b"{}")
+            else:
+                body = {k: v[0] for k, v in parse_qs(raw.decode()).items()}
+            with fake._lock:
+                fake.calls.append(Call(method, body, dict(self.headers), time.monotonic()))
+                failure = fake.failures.get(method, []).pop(0) if fake.failures.get(method) else None
+            if failure:
+                status, headers = failure
+                error = "ratelimited" if status == 429 else "internal_error"
+                self._send(status, json.dumps({"ok": False, "error": error}).encode(), headers)
+                return
+            self._send(200, json.dumps(fake.answer(method, body)).encode())
+
+    return Handler
+
+
+@pytest.fixture
+def fake_slack():
+    fake = FakeSlack()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))
+    fake.url = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield fake
+    server.shutdown()
+    server.server_close()
+
+
+def sign(body: str, timestamp: int | None = None, secret: str = SIGNING_SECRET) -> dict[str, str]:
+    timestamp = int(time.time()) if timestamp is None else timestamp
+    base = f"v0:{timestamp}:{body}".encode()
+    signature = "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
+    return {"X-Slack-Request-Timestamp": str(timestamp), "X-Slack-Signature": signature}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class SlackStack:
+    """The real app served by uvicorn; helpers send signed Slack payloads to it."""
+
+    def __init__(self, app: Any, fake: FakeSlack):
+        self.fake = fake
+        self.port = free_port()
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning"))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started and time.monotonic() < deadline:
+            time.sleep(0.02)
+        self.http = httpx.Client(base_url=f"http://127.0.0.1:{self.port}", timeout=10)
+        self._events = itertools.count(1)
+
+    def close(self) -> None:
+        self.http.close()
+        self.server.should_exit = True
+        self.thread.join(timeout=5)
+
+    def post(self, body: str, content_type: str, headers: dict[str, str] | None = None,
+             signed: bool = True) -> httpx.Response:
+        all_headers = {"Content-Type": content_type, **(sign(body) if signed else {}), **(headers or {})}
+        return self.http.post("/slack/events", content=body.encode(), headers=all_headers)
+
+    def event(self, event: dict[str, Any], *, event_id: str | None = None, retry: int | None = None) -> httpx.Response:
+        body = json.dumps({
+            "token": "x", "team_id": TEAM, "api_app_id": "A1", "type": "event_callback",
+            "event_id": event_id or f"Ev{next(self._events):06d}", "event_time": int(time.time()),
+            "authorizations": [{"team_id": TEAM, "user_id": BOT_USER, "is_bot": True}], "event": event,
+        })
+        headers = {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"} if retry else None
+        return self.post(body, "application/json", headers)
+
+    def command(self, text: str, channel: str = "CSUP", user: str = "U1") -> httpx.Response:
+        form = urlencode({
+            "token": "x", "team_id": TEAM, "channel_id": channel, "user_id": user, "command": "/triage",
+            "text": text, "response_url": f"{self.fake.url}/response/1", "trigger_id": "111.222.abc",
+        })
+        return self.post(form, "application/x-www-form-urlencoded")
+
+    def interaction(self, payload: dict[str, Any]) -> httpx.Response:
+        return self.post("payload=" + quote(json.dumps(payload)), "application/x-www-form-urlencoded")
