@@ -253,3 +253,9 @@ def seeded_workspace(prefect_server: str) -> Seed:
     ids = asyncio.run(_seed(prefect_server))
     STATS["seed_seconds"] = round(time.monotonic() - started, 2)
     return Seed(url=prefect_server, ids=ids, before=snapshot(prefect_server))
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Print how long the session's Prefect server took to start and seed (when it ran)."""
+    if STATS:
+        terminalreporter.write_line("prefect server: " + ", ".join(f"{k} {v:g}" for k, v in STATS.items()))

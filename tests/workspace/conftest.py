@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import threading
@@ -83,6 +84,10 @@ def status_url() -> Iterator[Callable[..., str]]:
                     self.send_header("Retry-After", str(retry_after))
                 self.end_headers()
                 self.wfile.write(body)
+
+            def handle(self) -> None:
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # the client gave up
+                    super().handle()
 
             do_GET = do_POST = do_PATCH = do_DELETE = _answer
 
