@@ -33,7 +33,8 @@ def serve(
 
     settings = Settings()
     missing = [name for name, value in (
-        ("SLACK_BOT_TOKEN", settings.slack_bot_token),
+        ("SLACK_BOT_TOKEN (or SLACK_CLIENT_ID and SLACK_CLIENT_SECRET)",
+         settings.slack_bot_token or settings.oauth_enabled()),
         ("SLACK_SIGNING_SECRET", settings.slack_signing_secret if not socket else True),
         ("SLACK_APP_TOKEN", settings.slack_app_token if socket else True),
     ) if not value]

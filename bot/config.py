@@ -92,6 +92,22 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("SLACK_API_URL"),
         description="Slack Web API base URL (GovSlack: https://slack-gov.com/api/; tests: a fake).",
     )
+    slack_client_id: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("SLACK_CLIENT_ID"),
+        description="OAuth client id: with the secret, the bot can be installed in several workspaces.",
+    )
+    slack_client_secret: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("SLACK_CLIENT_SECRET"),
+        description="OAuth client secret (multi-workspace install).",
+    )
+    slack_scopes: str = Field(
+        default="app_mentions:read,channels:history,groups:history,im:history,mpim:history,chat:write,commands,"
+        "files:read,reactions:write,im:write",
+        validation_alias=AliasChoices("SLACK_SCOPES"),
+        description="Bot scopes requested by the OAuth install (comma-separated).",
+    )
     watch_channels: str = Field(
         default="",
         validation_alias=AliasChoices("TRIAGE_WATCH_CHANNELS"),
@@ -119,6 +135,9 @@ class Settings(BaseSettings):
 
     def knowledge_paths(self) -> list[str]:
         return [p for p in self.knowledge_path.split(os.pathsep) if p.strip()]
+
+    def oauth_enabled(self) -> bool:
+        return bool(self.slack_client_id and self.slack_client_secret)
 
     def watched(self) -> set[str]:
         return {c.strip() for c in self.watch_channels.split(",") if c.strip()}

@@ -57,6 +57,9 @@ class WorkspaceConfig:
         if not self.name:
             object.__setattr__(self, "name", default_name(url))
 
+    def __repr__(self) -> str:
+        return f"WorkspaceConfig({self.redacted_url!r}, name={self.name!r}, key={'set' if self.api_key else 'none'})"
+
     @property
     def cloud(self) -> bool:
         return is_cloud(self.api_url)

@@ -28,6 +28,7 @@ import uvicorn
 
 SIGNING_SECRET = "test-signing-secret"
 BOT_TOKEN = "xoxb-test-token"
+INSTALLED_TOKEN = "xoxb-installed-in-t2"
 BOT_USER = "UBOT"
 TEAM = "T1"
 
@@ -51,6 +52,7 @@ class FakeSlack:
     failures: dict[str, list[tuple[int, dict[str, str]]]] = field(default_factory=dict)
     threads: dict[tuple[str, str], list[dict[str, Any]]] = field(default_factory=dict)
     files: dict[str, tuple[dict[str, Any], bytes]] = field(default_factory=dict)
+    socket_url: str = ""
     _ts: itertools.count = field(default_factory=lambda: itertools.count(1))
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -83,8 +85,18 @@ class FakeSlack:
             time.sleep(0.02)
         return predicate()
 
-    def answer(self, method: str, body: dict[str, Any]) -> dict[str, Any]:
+    def answer(self, method: str, body: dict[str, Any], token: str = "") -> dict[str, Any]:
         channel = body.get("channel") or "C0"
+        if method == "auth.test" and token == INSTALLED_TOKEN:
+            return {"ok": True, "user_id": "UBOT2", "bot_id": "BBOT2", "team_id": "T2", "team": "Two", "user": "triage",
+                    "url": "https://two.slack.com/"}
+        if method == "oauth.v2.access":
+            return {"ok": True, "app_id": "A1", "authed_user": {"id": "U9"}, "scope": "chat:write,commands",
+                    "token_type": "bot", "access_token": INSTALLED_TOKEN, "bot_user_id": "UBOT2",
+                    "team": {"id": "T2", "name": "Two"}, "enterprise": None, "is_enterprise_install": False}
+        if method == "apps.connections.open":
+            return {"ok": True, "url": self.socket_url} if token.startswith("xapp-") else {"ok": False,
+                                                                                          "error": "invalid_auth"}
         if method == "auth.test":
             return {"ok": True, "user_id": BOT_USER, "bot_id": "BBOT", "team_id": TEAM, "team": "Test", "user": "triage",
                     "url": "https://test.slack.com/"}
@@ -150,7 +162,8 @@ def _handler(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
                 error = "ratelimited" if status == 429 else "internal_error"
                 self._send(status, json.dumps({"ok": False, "error": error}).encode(), headers)
                 return
-            self._send(200, json.dumps(fake.answer(method, body)).encode())
+            token = (self.headers.get("Authorization") or "").removeprefix("Bearer ")
+            self._send(200, json.dumps(fake.answer(method, body, token)).encode())
 
     return Handler
 
@@ -223,3 +236,44 @@ class SlackStack:
 
     def interaction(self, payload: dict[str, Any]) -> httpx.Response:
         return self.post("payload=" + quote(json.dumps(payload)), "application/x-www-form-urlencoded")
+
+
+class FakeSocketMode:
+    """A Socket Mode websocket endpoint: says hello, pushes envelopes, records the client's acks."""
+
+    def __init__(self) -> None:
+        from websockets.sync.server import serve
+
+        self.acks: list[dict[str, Any]] = []
+        self._outbox: list[dict[str, Any]] = []
+        self._cond = threading.Condition()
+        self._server = serve(self._handle, "127.0.0.1", 0)
+        self.url = f"ws://127.0.0.1:{self._server.socket.getsockname()[1]}/link"
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    def _handle(self, websocket: Any) -> None:
+        websocket.send(json.dumps({"type": "hello", "num_connections": 1, "connection_info": {"app_id": "A1"}}))
+        while True:
+            with self._cond:
+                self._cond.wait_for(lambda: bool(self._outbox), timeout=0.1)
+                pending, self._outbox = self._outbox, []
+            try:
+                for envelope in pending:
+                    websocket.send(json.dumps(envelope))
+                while True:
+                    message = websocket.recv(timeout=0.05)
+                    data = json.loads(message) if isinstance(message, str) else {}
+                    if "envelope_id" in data:
+                        self.acks.append(data)
+            except TimeoutError:
+                continue
+            except Exception:
+                return
+
+    def push(self, envelope: dict[str, Any]) -> None:
+        with self._cond:
+            self._outbox.append(envelope)
+            self._cond.notify_all()
+
+    def close(self) -> None:
+        self._server.shutdown()

@@ -212,3 +212,61 @@ def test_app_home_shows_recent_triages(slack, fake_slack):
     view = json.loads(view) if isinstance(view, str) else view
     text = json.dumps(view)
     assert "Recent triages" in text and "concurrency.lease-renewal-failed" in text and "Waiting for answers" in text
+
+
+def test_message_shortcut_triages_that_message_once(slack, fake_slack):
+    payload = {
+        "type": "message_action", "callback_id": "triage_message", "team": {"id": "T1"}, "user": {"id": "U3"},
+        "channel": {"id": "CSUP"}, "message": {"type": "message", "user": "U1", "text": LEASE, "ts": "1700004000.000100"},
+        "response_url": f"{fake_slack.url}/response/3", "trigger_id": "4.5.6",
+    }
+    assert slack.interaction(payload).status_code == 200
+    assert fake_slack.wait_for(lambda: len(fake_slack.posts()) == 1)
+    assert fake_slack.posts()[0].body["thread_ts"] == "1700004000.000100"
+    slack.interaction(payload)  # asked again: told it was already done, no second reply
+    assert fake_slack.wait_for(lambda: len(fake_slack.of("chat.postEphemeral")) == 1)
+    assert len(fake_slack.posts()) == 1
+
+
+def test_mention_in_a_thread_reads_the_threads_first_message(slack, fake_slack):
+    fake_slack.threads[("CSUP", "1700005000.000100")] = [
+        {"type": "message", "user": "U1", "text": LEASE, "ts": "1700005000.000100"}
+    ]
+    slack.event(mention("can you look at this?", ts="1700005001.000100", thread_ts="1700005000.000100"))
+    assert fake_slack.wait_for(lambda: len(fake_slack.posts()) == 1)
+    post = fake_slack.posts()[0].body
+    assert post["thread_ts"] == "1700005000.000100"
+    assert "lease renewal" in json.dumps(post["blocks"]).lower()
+
+
+def test_without_an_escalation_target_nobody_is_pretend_paged(engine, fake_slack, sqlite_url):
+    from bot.adapters.slack.app import SlackBot
+    from bot.adapters.slack.server import asgi_app
+    from bot.conversations import Conversations
+    from bot.store.db import open_database
+    from tests.fakes.slack_api import SlackStack
+    from tests.slack.conftest import make_settings
+
+    db = open_database(sqlite_url)
+    bot = SlackBot(make_settings(fake_slack.url, TRIAGE_ESCALATION_TARGET=None), Conversations(engine, db))
+    stack = SlackStack(asgi_app(bot, db), fake_slack)
+    try:
+        stack.event(mention(LEASE, ts="1700006000.000100"))
+        assert fake_slack.wait_for(lambda: len(fake_slack.posts()) == 1)
+        buttons = json.dumps(fake_slack.posts()[0].body["blocks"])
+        assert "feedback:escalated" not in buttons  # no "Ask a human" button without a target
+        stack.event(message("please get a human to look at this", "1700006001.000100", channel="CSUP",
+                            thread_ts="1700006000.000100"))
+        assert fake_slack.wait_for(lambda: len(fake_slack.of("chat.postEphemeral")) == 1)
+        assert "No escalation target is configured" in fake_slack.of("chat.postEphemeral")[0].body["text"]
+        assert len(fake_slack.posts()) == 1
+    finally:
+        stack.close()
+        bot.shutdown()
+        db.dispose()
+
+
+def test_every_message_subtype_is_acknowledged(slack):
+    for i, subtype in enumerate(["message_deleted", "channel_join", "bot_message", "message_replied", "thread_broadcast"]):
+        response = slack.event(message("x", f"1700007000.00{i}", subtype=subtype))
+        assert response.status_code == 200, subtype

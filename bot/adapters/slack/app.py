@@ -35,8 +35,26 @@ HANDLED_SUBTYPES = {None, "file_share", "thread_broadcast", "message_changed"}
 _MENTION = re.compile(r"<@[UWB][A-Z0-9]+(?:\|[^>]*)?>")
 
 
-def make_client(settings: Settings) -> WebClient:
-    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
+def oauth_settings(settings: Settings, engine: Any) -> Any:
+    """Multi-workspace install: slack_sdk's SQLAlchemy stores on the project's own database."""
+    from slack_bolt.oauth.oauth_settings import OAuthSettings
+    from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+    from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
+
+    assert settings.slack_client_id and settings.slack_client_secret
+    site = settings.slack_api_url.rstrip("/").removesuffix("/api")
+    return OAuthSettings(
+        authorization_url=f"{site}/oauth/v2/authorize",
+        client_id=settings.slack_client_id,
+        client_secret=settings.slack_client_secret.get_secret_value(),
+        scopes=[s.strip() for s in settings.slack_scopes.split(",") if s.strip()],
+        installation_store=SQLAlchemyInstallationStore(client_id=settings.slack_client_id, engine=engine),
+        state_store=SQLAlchemyOAuthStateStore(expiration_seconds=600, engine=engine),
+    )
+
+
+def make_client(settings: Settings, with_token: bool = True) -> WebClient:
+    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token and with_token else None
     return WebClient(
         token=token,
         base_url=settings.slack_api_url,
@@ -59,12 +77,16 @@ class SlackBot:
         self.pool = ThreadPoolExecutor(max_workers=settings.slack_workers, thread_name_prefix="triage")
         self.watched = settings.watched()
         secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
+        oauth = oauth_settings(settings, conversations.db.engine) if settings.oauth_enabled() else None
         self.app = App(
-            client=client or make_client(settings),
+            client=client or make_client(settings, with_token=oauth is None),
             signing_secret=secret,
+            oauth_settings=oauth,
             listener_executor=ThreadPoolExecutor(max_workers=32, thread_name_prefix="bolt"),
             raise_error_for_unhandled_request=False,
         )
+        if oauth is not None:
+            self.app.enable_token_revocation_listeners()
         self._register()
 
     def submit(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> None:

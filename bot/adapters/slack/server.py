@@ -9,12 +9,12 @@ any Slack listener logic (that is `app.py`).
 from __future__ import annotations
 
 import anyio
-from slack_bolt import BoltRequest
+from slack_bolt import BoltRequest, BoltResponse
+from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
-from sqlalchemy import text
 
 from bot.adapters.slack.app import SlackBot
 from bot.store.db import Database
@@ -35,8 +35,17 @@ def asgi_app(bot: SlackBot, db: Database, *, connected: callable | None = None) 
             headers={k: [v] for k, v in request.headers.items()},
         )
         response = await anyio.to_thread.run_sync(bot.app.dispatch, bolt_request, limiter=limiter)
-        headers = {k: v[0] for k, v in response.headers.items() if v and k.lower() != "content-length"}
-        return Response(content=response.body, status_code=response.status, headers=headers)
+        return _to_starlette(response)
+
+    async def install(request: Request) -> Response:
+        flow = bot.app.oauth_flow
+        if flow is None:
+            return JSONResponse({"error": "multi-workspace install is not configured"}, status_code=404)
+        headers = {k: [v] for k, v in request.headers.items()}
+        bolt_request = BoltRequest(body="", query=request.url.query, headers=headers)
+        handle = flow.handle_installation if request.url.path.endswith("/install") else flow.handle_callback
+        response = await anyio.to_thread.run_sync(handle, bolt_request, limiter=limiter)
+        return _to_starlette(response)
 
     def _db_ok() -> bool:
         try:
@@ -56,8 +65,20 @@ def asgi_app(bot: SlackBot, db: Database, *, connected: callable | None = None) 
         routes=[
             Route("/slack/events", events, methods=["POST"]),
             Route("/healthz", healthz, methods=["GET"]),
+            Route("/slack/install", install, methods=["GET"]),
+            Route("/slack/oauth_redirect", install, methods=["GET"]),
         ]
     )
+
+
+def _to_starlette(response: BoltResponse) -> Response:
+    result = Response(content=response.body, status_code=response.status)
+    for name, values in response.headers.items():
+        if name.lower() == "content-length":
+            continue
+        for value in values:
+            result.headers.append(name, value)
+    return result
 
 
 def serve_http(bot: SlackBot, db: Database, host: str, port: int) -> None:
