@@ -162,7 +162,7 @@ def evaluate(
 
 
 def _register() -> None:
-    from bot import cli_chat, cli_kb, cli_serve  # noqa: F401  (chat/serve register their commands on `app`)
+    from bot import cli_chat, cli_kb, cli_report, cli_serve  # noqa: F401  (they register commands on `app`)
 
     app.add_typer(cli_kb.kb, name="kb")
 

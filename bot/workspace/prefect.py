@@ -78,7 +78,12 @@ class PrefectWorkspace:
             cached = self._cached(key)
             if cached is not None:
                 return cached
+            started = time.monotonic()
             result, clean = self._lookup_on_thread(request, deadline)
+            elapsed = time.monotonic() - started
+            log.info("workspace %s: %d facts in %.2f s", self.name, len(result.facts), elapsed)
+            for note in result.notes:
+                log.info("workspace %s: %s", self.name, note)  # notes never contain credentials
             if clean:
                 self._store(key, result)
             return result

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -26,7 +27,7 @@ def test_piped_conversation_reaches_the_self_hosted_global_diagnosis(cli, chat_e
     proc = cli("chat", input=SCRIPTED, env=chat_env)
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout.decode()
-    first, _, rest = out.partition("Updated diagnosis")
+    first, _, _rest = out.partition("Updated diagnosis")
     assert "Concurrency lease renewal failed" in first and "Are you on Prefect Cloud" in first
     assert "unknown-setup → self-hosted-in-memory-leases" in out
     assert "self-hosted-in-memory-leases → self-hosted-global-limit" in out
@@ -72,3 +73,13 @@ def test_conversation_survives_a_kill_and_resumes(chat_env, tmp_path):
     out = resumed.stdout.decode()
     assert "Resuming: concurrency.lease-renewal-failed" in out and "pending: mechanism" in out
     assert "self-hosted-in-memory-leases → self-hosted-deployment-limit" in out
+
+
+def test_report_gaps_groups_what_nothing_matched(cli, tmp_path):
+    for text in ("flux capacitor leaking at 88 mph", "the flux capacitor is leaking again at 12 mph", "what is love"):
+        cli("chat", input=text + "\n")
+    proc = cli("report", "gaps", "--json")
+    assert proc.returncode == 0, proc.stderr
+    groups = json.loads(proc.stdout)
+    assert [g["count"] for g in groups] == [2, 1]
+    assert "flux capacitor" in groups[0]["example"]

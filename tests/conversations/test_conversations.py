@@ -135,7 +135,13 @@ def test_two_concurrent_answers_are_both_kept(engine, db_url):
         barrier = threading.Barrier(2)
         errors: list[BaseException] = []
 
-        def answer(fact: str, value: str, key: str = key, barrier: threading.Barrier = barrier) -> None:
+        def answer(
+            fact: str,
+            value: str,
+            key: str = key,
+            barrier: threading.Barrier = barrier,
+            errors: list[BaseException] = errors,
+        ) -> None:
             try:
                 barrier.wait()
                 conversations.answer(key=key, fact=fact, value=value)

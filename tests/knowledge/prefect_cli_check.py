@@ -47,7 +47,7 @@ def check(tokens: list[str]) -> dict:
             if "COMMAND" not in usage(text):
                 break
             continue
-        parent_code, parent = help_for(tuple(path)) if path else (0, "Usage: prefect COMMAND")
+        _parent_code, parent = help_for(tuple(path)) if path else (0, "Usage: prefect COMMAND")
         if "COMMAND" in usage(parent):
             return {"ok": False, "path": path, "problem": f"unknown command {' '.join([*path, token])!r}"}
         break

@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from bot import diagnose
 from bot.kb.lint import _assignments, _sample_facts
 from bot.render import make_environment, render
-from bot import diagnose
 
 HERE = Path(__file__).resolve().parent
 PLUGIN_SETTINGS = re.compile(r"^PREFECT_REDIS_|^PREFECT_INTEGRATIONS_|^PREFECT_KUBERNETES_|^PREFECT_AWS_")
@@ -78,10 +78,9 @@ def test_yaml_snippets_parse(replies):
 
 
 def test_prefect_settings_named_in_replies_exist(replies):
+    import prefect
     from prefect.settings import Settings
     from prefect.settings.legacy import _get_valid_setting_names
-
-    import prefect
 
     known = set(_get_valid_setting_names(Settings))
     for source in Path(prefect.__file__).parent.rglob("*.py"):  # env vars Prefect reads directly

@@ -61,6 +61,16 @@ def test_environment(clean: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert ws.deadline == settings().workspace_deadline_seconds
 
 
+def test_from_prefect_settings(clean: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PREFECT_API_URL", "http://prefect.internal:4200/api")
+    monkeypatch.setenv("PREFECT_API_AUTH_STRING", "admin:pass")
+    ws = PrefectWorkspace.from_prefect_settings(deadline=2.5)
+    assert ws.deadline == 2.5 and ws.config.auth_string is not None and ws.config.api_key is None
+    monkeypatch.delenv("PREFECT_API_URL")
+    with pytest.raises(NotConfigured):
+        PrefectWorkspace.from_prefect_settings()
+
+
 def test_active_profile(clean: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     home = clean / "home"
     home.mkdir()
