@@ -13,6 +13,7 @@ import typer
 
 from bot.cli import app, engine_or_exit, err, out
 from bot.config import Settings
+from bot.observability import configure_logging
 
 
 @app.command()
@@ -41,7 +42,7 @@ def serve(
     if missing:
         err.print(f"[red]Missing settings:[/red] {', '.join(missing)} (see README: Slack set-up)")
         raise typer.Exit(2)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging(logging.INFO, json_lines=settings.log_format == "json")
     engine = engine_or_exit(settings)
     db = _open(settings)
     conversations = Conversations(engine, db, lambda _key: workspace_for(settings, enabled=not no_workspace))

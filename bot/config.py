@@ -133,6 +133,13 @@ class Settings(BaseSettings):
         description="Largest shared log file the bot downloads and reads.",
     )
 
+    log_format: str = Field(
+        default="json",
+        pattern="^(json|text)$",
+        validation_alias=AliasChoices("TRIAGE_LOG_FORMAT"),
+        description="`serve` logs: one JSON object per line (json) or plain text (text).",
+    )
+
     def knowledge_paths(self) -> list[str]:
         return [p for p in self.knowledge_path.split(os.pathsep) if p.strip()]
 

@@ -15,10 +15,11 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from bot import dialogue
+from bot import dialogue, observability
 from bot.dialogue import Feedback, State, Turn, TurnKind
 from bot.intake import take_in
 from bot.models import Fact, Inbound, Reply, TriageResult
+from bot.observability import LOOKUPS, MATCHES, UNMATCHED
 from bot.redact import redact
 from bot.store import repo
 from bot.store.db import Database
@@ -50,6 +51,8 @@ class RecordingWorkspace:
 
     def lookup(self, request: LookupRequest) -> Lookup:
         self.result = self.inner.lookup(request)
+        if self.inner.name != "none":
+            LOOKUPS.labels("degraded" if self.result.notes else "ok").inc()
         return self.result
 
 
@@ -182,6 +185,10 @@ class Conversations:
         turn = dialogue.start(clean, self._triage(recorder, unprompted), facts)
         result = turn.result
         assert result is not None
+        if result.entry:
+            MATCHES.labels(result.entry).inc()
+        else:
+            UNMATCHED.labels("no" if unprompted else "yes").inc()
         with self.db.session() as session:
             if result.entry is None:
                 if unprompted:
@@ -203,6 +210,7 @@ class Conversations:
         return outcome
 
     def _save(self, session: Any, row: Any, turn: Turn, lookup: Lookup) -> Outcome:
+        observability.conversation_id.set(row.id)
         state = turn.state
         repo.save_conversation(
             session=session,

@@ -19,6 +19,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from bot.config import Settings
+from bot.kb.loader import KnowledgeBase
+from bot.triage import Engine
 from bot.workspace.connection import WorkspaceConfig
 from bot.workspace.prefect import PrefectWorkspace
 from tests.fakes.prefect_server import Seed, free_port, snapshot
@@ -113,7 +116,18 @@ def workspace_unchanged(seeded_workspace: Seed) -> Iterator[Seed]:
     assert snapshot(seeded_workspace.url) == seeded_workspace.before, "the bot changed the workspace"
 
 
+PATIENT = 30.0
+"""Deadline for correctness tests against the real server: a loaded CI machine must not make them flaky.
+The default deadline (4 s) is exercised by the fault tests and `test_lookup_time`."""
+
+
 @pytest.fixture
 def seeded(workspace_unchanged: Seed) -> PrefectWorkspace:
     """A PrefectWorkspace on the seeded server, with no cache between tests."""
-    return PrefectWorkspace(WorkspaceConfig(api_url=workspace_unchanged.url), deadline=4.0, cache_seconds=0)
+    return PrefectWorkspace(WorkspaceConfig(api_url=workspace_unchanged.url), deadline=PATIENT, cache_seconds=0)
+
+
+@pytest.fixture(scope="session")
+def patient_engine(kb: KnowledgeBase) -> Engine:
+    """The engine with a long workspace deadline (see PATIENT)."""
+    return Engine(kb, Settings(_env_file=None, workspace_deadline_seconds=PATIENT))

@@ -15,7 +15,8 @@ from bot.workspace.prefect import PrefectWorkspace
 from bot.workspace.resolvers import investigate
 from bot.workspace.resolvers.context import Context
 from bot.workspace.textrefs import Mentions, references
-from tests.fakes.prefect_server import Seed
+from tests.fakes.prefect_server import STATS, Seed
+from tests.workspace.conftest import PATIENT
 
 pytestmark = pytest.mark.prefect_server
 
@@ -36,6 +37,10 @@ def read(url: str, text: str = "", page: int = 200, **known: str) -> Context:
     return asyncio.run(go())
 
 
+def ask(ws: PrefectWorkspace, text: str, known: dict[str, Fact] | None = None) -> Lookup:
+    return ws.lookup(LookupRequest(text=text, known=known or {}, deadline_seconds=PATIENT))
+
+
 def values(lookup: Lookup) -> dict[str, str]:
     return {name: fact.value for name, fact in lookup.facts.items()}
 
@@ -46,7 +51,7 @@ def assert_facts(lookup: Lookup, **expected: str) -> None:
 
 
 def test_deployment_and_server_version(seeded: PrefectWorkspace) -> None:
-    lookup = seeded.lookup(LookupRequest(text="anything"))
+    lookup = ask(seeded, "anything")
     assert lookup.facts["deployment"].value == "self-hosted"
     assert lookup.facts["deployment"].source is FactSource.WORKSPACE
     assert lookup.facts["prefect_version"].value == prefect.__version__
@@ -59,7 +64,7 @@ def test_deployment_and_server_version(seeded: PrefectWorkspace) -> None:
 
 def test_a_version_from_the_text_is_kept(seeded: PrefectWorkspace) -> None:
     known = {"prefect_version": Fact(name="prefect_version", value="3.4.14", source=FactSource.TEXT)}
-    lookup = seeded.lookup(LookupRequest(text="prefect 3.4.14", known=known))
+    lookup = ask(seeded, "prefect 3.4.14", known=known)
     assert "prefect_version" not in lookup.facts
     assert lookup.details["server"]["version"] == prefect.__version__
 
@@ -94,7 +99,7 @@ def test_leaks_are_slots_nothing_holds(workspace_unchanged: Seed) -> None:
 
 
 def test_tag_named_in_the_text(seeded: PrefectWorkspace) -> None:
-    lookup = seeded.lookup(LookupRequest(text="tasks tagged db-write never start"))
+    lookup = ask(seeded, "tasks tagged db-write never start")
     assert_facts(lookup, tag_name="db-write", mechanism="tag")
     assert "limit 1, 1 active slot" in lookup.facts["tag_name"].evidence
     assert lookup.details["tag_limit"]["leaked"] == 1
@@ -102,14 +107,14 @@ def test_tag_named_in_the_text(seeded: PrefectWorkspace) -> None:
 
 
 def test_the_only_leaking_tag_when_nothing_is_named(seeded: PrefectWorkspace) -> None:
-    lookup = seeded.lookup(LookupRequest(text="my tagged tasks never start, slots are never released"))
+    lookup = ask(seeded, "my tagged tasks never start, slots are never released")
     assert lookup.facts["tag_name"].value == "db-write"
     assert "leaked" in lookup.facts["tag_name"].evidence
     assert "mechanism" not in lookup.facts  # two limits leak (a tag and a deployment): not guessed
 
 
 def test_paused_pool_named_in_the_text(seeded: PrefectWorkspace) -> None:
-    lookup = seeded.lookup(LookupRequest(text="runs in etl-pool stay Late"))
+    lookup = ask(seeded, "runs in etl-pool stay Late")
     assert_facts(lookup, pool_name="etl-pool", worker_type="process")
     pool = lookup.details["pool"]
     assert (pool["name"], pool["paused"], pool["status"]) == ("etl-pool", True, "PAUSED")
@@ -121,7 +126,7 @@ def test_paused_pool_named_in_the_text(seeded: PrefectWorkspace) -> None:
 
 
 def test_worker_heartbeats(seeded: PrefectWorkspace) -> None:
-    lookup = seeded.lookup(LookupRequest(text="is the worker on k8s-pool alive?"))
+    lookup = ask(seeded, "is the worker on k8s-pool alive?")
     pool = lookup.details["pool"]
     assert [w["name"] for w in pool["workers"]] == ["k8s-worker-1"]
     assert pool["workers"][0]["seconds_since_heartbeat"] is not None
@@ -129,7 +134,7 @@ def test_worker_heartbeats(seeded: PrefectWorkspace) -> None:
 
 
 def test_late_runs_point_at_the_only_pool_with_late_runs(seeded: PrefectWorkspace) -> None:
-    lookup = seeded.lookup(LookupRequest(text="all our runs are stuck in Late"))
+    lookup = ask(seeded, "all our runs are stuck in Late")
     assert lookup.facts["pool_name"].value == "etl-pool"
     assert lookup.facts["pool_name"].evidence == "the only work pool with Late runs"
 
@@ -137,7 +142,7 @@ def test_late_runs_point_at_the_only_pool_with_late_runs(seeded: PrefectWorkspac
 def test_run_by_id_reads_state_history_deployment_and_logs(seeded: PrefectWorkspace, seeded_workspace: Seed) -> None:
     run_id = seeded_workspace.ids["crashed"]
     started = time.perf_counter()
-    lookup = seeded.lookup(LookupRequest(text=f"{run_id} crashed, why?"))
+    lookup = ask(seeded, f"{run_id} crashed, why?")
     assert time.perf_counter() - started < 4.0
     run = lookup.details["run"]
     assert (run["id"], run["state_name"], run["deployment"]) == (run_id, "Crashed", "lease-demo/prod")
@@ -163,20 +168,20 @@ def test_run_by_id_reads_state_history_deployment_and_logs(seeded: PrefectWorksp
 )
 def test_run_by_url_or_name(seeded: PrefectWorkspace, seeded_workspace: Seed, template: str) -> None:
     ids = seeded_workspace.ids
-    lookup = seeded.lookup(LookupRequest(text=template.format(id=ids["crashed"], name=ids["crashed_name"])))
+    lookup = ask(seeded, template.format(id=ids["crashed"], name=ids["crashed_name"]))
     assert lookup.details["run"]["id"] == ids["crashed"]
     assert "lease renewal failed" in lookup.extra_text
 
 
 def test_run_by_task_run_id_uses_its_tags(seeded: PrefectWorkspace, seeded_workspace: Seed) -> None:
-    lookup = seeded.lookup(LookupRequest(text=f"task run {seeded_workspace.ids['task_run']} is Pending forever"))
+    lookup = ask(seeded, f"task run {seeded_workspace.ids['task_run']} is Pending forever")
     run = lookup.details["run"]
     assert run["id"] == seeded_workspace.ids["tagged"] and run["task_tags"] == ["db-write"]
     assert_facts(lookup, mechanism="tag", tag_name="db-write")
 
 
 def test_waiting_run_is_deployment_limited(seeded: PrefectWorkspace, seeded_workspace: Seed) -> None:
-    lookup = seeded.lookup(LookupRequest(text=f"run {seeded_workspace.ids['nightly_waiting']} never starts"))
+    lookup = ask(seeded, f"run {seeded_workspace.ids['nightly_waiting']} never starts")
     assert lookup.details["run"]["awaited_slot"] is True
     assert lookup.facts["mechanism"].value == "deployment"
     assert "AwaitingConcurrencySlot" in lookup.facts["mechanism"].evidence
@@ -185,7 +190,7 @@ def test_waiting_run_is_deployment_limited(seeded: PrefectWorkspace, seeded_work
 
 
 def test_an_unknown_run_is_reported_missing(seeded: PrefectWorkspace) -> None:
-    lookup = seeded.lookup(LookupRequest(text="run 11111111-2222-3333-4444-555555555555 crashed"))
+    lookup = ask(seeded, "run 11111111-2222-3333-4444-555555555555 crashed")
     assert lookup.details["missing"] == {"flow_run": "11111111-2222-3333-4444-555555555555"}
     assert "flow_run_id" not in lookup.facts and lookup.extra_text == ""
 

@@ -10,6 +10,7 @@ This module must not render, match or store anything itself.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 from collections.abc import Callable
@@ -18,6 +19,7 @@ from typing import Any
 
 from slack_bolt import App, BoltResponse
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
     RateLimitErrorRetryHandler,
@@ -29,6 +31,7 @@ from bot.adapters.slack.handlers import SlackJobs, Where
 from bot.config import Settings
 from bot.conversations import Conversations
 from bot.dialogue import Feedback
+from bot.observability import IN_FLIGHT, JOB_ERRORS, QUEUED, SLACK_ERRORS, TRIAGE_SECONDS, Timer, error_id
 
 log = logging.getLogger("prefect_triage.slack")
 HANDLED_SUBTYPES = {None, "file_share", "thread_broadcast", "message_changed"}
@@ -90,12 +93,37 @@ class SlackBot:
         self._register()
 
     def submit(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+        """Run a job on the bounded pool; an unexpected failure is logged with an error id
+        that is also shown in the thread, so a user can quote it."""
+        where = next((a for a in args if isinstance(a, Where)), None)
+        client = next((a for a in args if isinstance(a, WebClient)), None)
+
         def run() -> None:
+            QUEUED.dec()
+            IN_FLIGHT.inc()
+            timer = Timer()
             try:
                 fn(*args, **kwargs)
+            except SlackApiError as exc:
+                SLACK_ERRORS.labels(str(exc.response.get("error", "unknown"))[:40]).inc()
+                log.warning("Slack API error: %s", exc.response.get("error"))
             except Exception:
-                log.exception("triage job failed")
+                JOB_ERRORS.inc()
+                code = error_id()
+                log.exception("triage job failed", extra={"error_id": code})
+                if where is not None and client is not None:
+                    with contextlib.suppress(Exception):
+                        client.chat_postMessage(
+                            channel=where.channel,
+                            thread_ts=where.thread_ts,
+                            text=f"Something went wrong on my side (error id `{code}`). "
+                            "Your message is kept; an operator can look it up with that id.",
+                        )
+            finally:
+                IN_FLIGHT.dec()
+                TRIAGE_SECONDS.observe(timer.elapsed())
 
+        QUEUED.inc()
         self.pool.submit(run)
 
     def shutdown(self, wait: bool = True) -> None:

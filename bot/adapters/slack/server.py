@@ -8,7 +8,10 @@ any Slack listener logic (that is `app.py`).
 
 from __future__ import annotations
 
+import json
+
 import anyio
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from slack_bolt import BoltRequest, BoltResponse
 from sqlalchemy import text
 from starlette.applications import Starlette
@@ -17,6 +20,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot.adapters.slack.app import SlackBot
+from bot.observability import ACK_SECONDS, EVENTS, REGISTRY, Timer
 from bot.store.db import Database
 
 MAX_BODY = 1_000_000
@@ -26,16 +30,22 @@ def asgi_app(bot: SlackBot, db: Database, *, connected: callable | None = None) 
     limiter = anyio.CapacityLimiter(64)
 
     async def events(request: Request) -> Response:
+        timer = Timer()
         body = await request.body()
         if len(body) > MAX_BODY:
             return JSONResponse({"error": "request too large"}, status_code=413)
+        EVENTS.labels(payload_type(body)).inc()
         bolt_request = BoltRequest(
             body=body.decode("utf-8", errors="replace"),
             query=request.url.query,
             headers={k: [v] for k, v in request.headers.items()},
         )
         response = await anyio.to_thread.run_sync(bot.app.dispatch, bolt_request, limiter=limiter)
+        ACK_SECONDS.observe(timer.elapsed())
         return _to_starlette(response)
+
+    async def metrics(_request: Request) -> Response:
+        return Response(content=generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
 
     async def install(request: Request) -> Response:
         flow = bot.app.oauth_flow
@@ -65,10 +75,27 @@ def asgi_app(bot: SlackBot, db: Database, *, connected: callable | None = None) 
         routes=[
             Route("/slack/events", events, methods=["POST"]),
             Route("/healthz", healthz, methods=["GET"]),
+            Route("/metrics", metrics, methods=["GET"]),
             Route("/slack/install", install, methods=["GET"]),
             Route("/slack/oauth_redirect", install, methods=["GET"]),
         ]
     )
+
+
+def payload_type(body: bytes) -> str:
+    """A coarse label for metrics: the event type, `command` or `interaction`."""
+    if body.startswith(b"payload="):
+        return "interaction"
+    if b"command=" in body[:2000] and not body.startswith(b"{"):
+        return "command"
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return "unknown"
+    if not isinstance(data, dict):
+        return "unknown"
+    event = data.get("event") if isinstance(data.get("event"), dict) else {}
+    return str(event.get("type") or data.get("type") or "unknown")[:40]
 
 
 def _to_starlette(response: BoltResponse) -> Response:
