@@ -18,17 +18,34 @@ from bot.cli import app, engine_or_exit, err, out
 from bot.config import Settings
 
 
-def _open(settings: Settings):  # -> Database
+def _open(settings: Settings, *, migrate: bool | None = None):  # -> Database
     from sqlalchemy.exc import SQLAlchemyError
 
-    from bot.store.db import open_database
+    from bot.store.db import SchemaBehind, open_database
 
+    where = settings.resolved_database_url().split("@")[-1]
     try:
-        return open_database(settings.resolved_database_url())
-    except SQLAlchemyError as exc:
-        err.print(f"[red]Cannot open the database[/red] ({settings.resolved_database_url().split('@')[-1]}): "
-                  f"{exc.__class__.__name__}")
+        return open_database(
+            settings.resolved_database_url(),
+            run_migrations=settings.auto_migrate if migrate is None else migrate,
+        )
+    except SchemaBehind as exc:
+        err.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from None
+    except SQLAlchemyError as exc:
+        err.print(f"[red]Cannot open the database[/red] ({where}): {exc.__class__.__name__}")
+        raise typer.Exit(2) from None
+
+
+@app.command()
+def migrate() -> None:
+    """Bring the database schema up to date (run once per rollout; safe to repeat)."""
+    db = _open(Settings(), migrate=True)
+    from bot.store.db import schema_revision
+
+    current, _ = schema_revision(db.engine)
+    out.print(f"database schema at revision {current}")
+    db.dispose()
 
 
 def _tty_lines(chat) -> Iterator[str]:

@@ -58,6 +58,11 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("DATABASE_URL", "TRIAGE_DATABASE_URL"),
         description="SQLAlchemy URL; default: a SQLite file in the data directory.",
     )
+    auto_migrate: bool = Field(
+        default=True,
+        validation_alias=AliasChoices("TRIAGE_AUTO_MIGRATE"),
+        description="Run database migrations on start (turn off when a migration job runs them once per rollout).",
+    )
     data_dir: Path = Field(
         default_factory=default_data_dir,
         validation_alias=AliasChoices("TRIAGE_DATA_DIR"),

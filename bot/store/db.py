@@ -78,6 +78,21 @@ def migrate(engine: Engine, revision: str = "head") -> None:
             command.upgrade(alembic_config(connection), revision)
 
 
+def schema_revision(engine: Engine) -> tuple[str | None, str]:
+    """(the database's current revision, the newest revision this code knows)."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(alembic_config(None)).get_current_head() or ""
+    with engine.connect() as connection:
+        current = MigrationContext.configure(connection).get_current_revision()
+    return current, head
+
+
+class SchemaBehind(Exception):
+    """The database is older than the code and migrations are not run automatically."""
+
+
 @dataclass
 class Database:
     engine: Engine
@@ -108,4 +123,10 @@ def open_database(url: str, *, run_migrations: bool = True) -> Database:
     engine = make_engine(url)
     if run_migrations:
         migrate(engine)
+    else:
+        current, head = schema_revision(engine)
+        if current != head:
+            engine.dispose()
+            raise SchemaBehind(f"database schema is at {current or 'nothing'}, the code needs {head}: "
+                               "run `prefect-triage migrate`")
     return Database(engine=engine, sessions=sessionmaker(engine, expire_on_commit=False))
