@@ -83,7 +83,11 @@ def version_notes(entry: Entry, version: str | None) -> list[str]:
     """The entry's version notes that apply to this version (none when it is unknown)."""
     notes = []
     for note in entry.spec.versions:
-        if (note.before and version_lt(version, note.before)) or (note.since and version_ge(version, note.since)):
+        if version is None or (note.before is None and note.since is None):
+            continue
+        after_start = note.since is None or version_ge(version, note.since)
+        before_end = note.before is None or version_lt(version, note.before)
+        if after_start and before_end:
             notes.append(note.note.strip())
     return notes
 
@@ -106,6 +110,20 @@ def template_context(
         "version_notes": version_notes(entry, facts["prefect_version"].value if "prefect_version" in facts else None),
         "workspace": _wrap(dict(workspace or {})),
     }
+
+
+CORE_FACTS = ("deployment", "log_source", "mechanism", "prefect_version", "worker_type")
+
+
+def relevant_facts(entry: Entry, facts: Mapping[str, Fact]) -> list[Fact]:
+    """The facts worth showing for this entry: what it uses, the core five, and anything the user said."""
+    from bot.diagnose import referenced_facts
+
+    wanted = set(entry.spec.facts) | set(referenced_facts(entry)) | set(CORE_FACTS)
+    return sorted(
+        (f for name, f in facts.items() if name in wanted or f.source.value == "user"),
+        key=lambda f: f.name,
+    )
 
 
 def questions_for(names: list[str], kb: KnowledgeBase, narrowed: Mapping[str, set[str]]) -> list[Question]:
@@ -144,7 +162,7 @@ def render(
         title=f"{entry.spec.title}: {diagnosis.title}",
         body=body,
         snippets=snippets,
-        facts=sorted(facts.values(), key=lambda f: f.name),
+        facts=relevant_facts(entry, facts),
         questions=questions,
         links=[Link(title=link.title, url=link.url) for link in entry.spec.links],
         notes=list(notes or []),

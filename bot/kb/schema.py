@@ -163,10 +163,12 @@ class LinkSpec(_Strict):
 
 
 class VersionNote(_Strict):
+    """A note shown when the user's version is known and inside [since, before)."""
+
     before: str | None = None
     """The note applies to versions older than this one."""
     since: str | None = None
-    """The note applies from this version on."""
+    """The note applies from this version on (both set: only inside the range)."""
     note: str
 
 
