@@ -1,0 +1,100 @@
+"""Resemblance: which entry a problem report reads like, when no signature is sure enough.
+
+Each entry is described by its own words — title, summary, the literal text of its
+signatures, and the real user messages in its `fires`/`asks` cases — as a TF-IDF centroid.
+A prompted message that describes trouble ("fails", "stuck", "error", …) but matched no
+signature well is compared with every centroid; a clear winner becomes a candidate with a
+modest confidence, below the unprompted threshold, so the bot may offer it when asked but
+never volunteers it in a watched channel. Pure Python, linear in the text; it must not
+look at the tests' corpus or anything outside the knowledge base.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+from bot.kb.loader import KnowledgeBase
+
+_WORD = re.compile(r"[a-z][a-z0-9_]{2,30}")
+_REGEX_SYNTAX = re.compile(r"\\[a-zA-Z]|\(\?[a-zA-Z:]+\)|[\\^$.|?*+()\[\]{}]")
+TROUBLE = re.compile(
+    r"(?i)\b(?:error|errors|exception|traceback|fail\w*|crash\w*|stuck|hang\w*|hung|never|doesn'?t|does not|"
+    r"didn'?t|did not|won'?t|can'?t|cannot|unable|broken|not working|wrong|issue|problem|bug|timed? ?out|"
+    r"killed|refused|denied|missing|lost|late|pending|forever|keeps?|still)\b"
+)
+STOP = frozenset(
+    "the and for with that this from have has was were are but not you your our their they them then than when "
+    "what which who how why where there here into onto also just only very can could would should will been being "
+    "its it's does did doing done get got use used using after before about again any all some more most other "
+    "such same each both few own over under out off she him her his hers ours yours prefect flow flows run runs "
+    "running".split()
+)
+
+
+def words(text: str) -> list[str]:
+    return [w for w in _WORD.findall(text.lower()) if w not in STOP]
+
+
+def _normalise(vector: dict[str, float]) -> dict[str, float]:
+    norm = math.sqrt(sum(v * v for v in vector.values())) or 1.0
+    return {k: v / norm for k, v in vector.items()}
+
+
+@dataclass(frozen=True)
+class Resemblance:
+    entry: str
+    similarity: float
+    margin: float
+
+
+class SimilarityIndex:
+    def __init__(self, kb: KnowledgeBase):
+        documents: dict[str, list[list[str]]] = {}
+        for entry in kb.entries.values():
+            spec = entry.spec
+            docs = [words(f"{spec.title} {spec.summary}")]
+            docs.append(words(" ".join(_REGEX_SYNTAX.sub(" ", s.pattern) for s in spec.signatures)))
+            docs.extend(
+                words(case.text)
+                for case in entry.cases
+                if case.kind in ("fires", "asks") and case.expect.entry == entry.id
+            )
+            documents[entry.id] = [d for d in docs if d]
+        frequency: Counter[str] = Counter()
+        total = 0
+        for docs in documents.values():
+            for doc in docs:
+                frequency.update(set(doc))
+                total += 1
+        self.idf = {w: math.log((1 + total) / (1 + n)) + 1.0 for w, n in frequency.items()}
+        self.centroids: dict[str, dict[str, float]] = {}
+        for entry_id, docs in documents.items():
+            centroid: Counter[str] = Counter()
+            for doc in docs:
+                for word, weight in self.vector(doc).items():
+                    centroid[word] += weight
+            self.centroids[entry_id] = _normalise(dict(centroid))
+
+    def vector(self, tokens: list[str]) -> dict[str, float]:
+        counts = Counter(tokens)
+        return _normalise(
+            {w: (1 + math.log(n)) * self.idf[w] for w, n in counts.items() if w in self.idf}
+        )
+
+    def rank(self, text: str, limit: int = 3) -> list[Resemblance]:
+        vector = self.vector(words(text[:200_000]))
+        if not vector:
+            return []
+        scores = sorted(
+            ((sum(weight * centroid.get(w, 0.0) for w, weight in vector.items()), entry_id)
+             for entry_id, centroid in self.centroids.items()),
+            reverse=True,
+        )
+        out = []
+        for i, (score, entry_id) in enumerate(scores[:limit]):
+            following = scores[i + 1][0] if i + 1 < len(scores) else 0.0
+            out.append(Resemblance(entry=entry_id, similarity=round(score, 4), margin=round(score - following, 4)))
+        return out
