@@ -162,9 +162,10 @@ def evaluate(
 
 
 def _register() -> None:
-    from bot import cli_chat, cli_kb, cli_report, cli_serve  # noqa: F401  (they register commands on `app`)
+    from bot import cli_chat, cli_kb, cli_report, cli_serve, cli_workspace  # noqa: F401  (they register on `app`)
 
     app.add_typer(cli_kb.kb, name="kb")
+    app.add_typer(cli_workspace.workspace, name="workspace")
 
 
 _register()

@@ -78,6 +78,12 @@ class Settings(BaseSettings):
         description="The whole workspace lookup for one triage must finish within this many seconds.",
     )
 
+    workspaces: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("TRIAGE_WORKSPACES"),
+        description="Channel/team → workspace mapping for bots serving several workspaces (inline JSON or a file).",
+    )
+
     # --- slack ---
     slack_bot_token: SecretStr | None = Field(
         default=None, validation_alias=AliasChoices("SLACK_BOT_TOKEN"), description="Bot token (xoxb-…)."

@@ -25,7 +25,8 @@ QUESTION_FORM_FACTOR = 0.55
 # A message that asks how to do something, rather than reporting a problem.
 QUESTION_FORM = (
     r"(?i)^\s*(?:hi|hey|hello)?[ ,!]*(?:how (?:do|can|should|would) (?:i|we|you)|how to|is there a way"
-    r"|can (?:i|we|you)|what(?:'s| is) the (?:best|right|recommended) way|which is better|should (?:i|we)"
+    r"|can (?:i|we|you)|what(?:'s| is) the (?:best|right|recommended) way|what (?:does|do) \S+(?: \S+)? mean"
+    r"|which is better|should (?:i|we)"
     r"|does (?:prefect|anyone))\b"
 )
 
@@ -68,6 +69,7 @@ class Matcher:
                 self._add(pattern, entry.id, None)
         self._question_index = len(self._index)
         self._add(QUESTION_FORM, "", None)
+        self._question = compile_re2(QUESTION_FORM)
         self._set.Compile()
         self.patterns = len(self._index)
 
@@ -76,6 +78,10 @@ class Matcher:
         if self._set.Add(pattern) != len(self._index):
             raise ValueError(f"RE2 set rejected pattern {pattern!r}")
         self._index.append((entry_id, signature))
+
+    def is_question(self, text: str) -> bool:
+        """The text asks how to do something (rather than reporting a problem)."""
+        return self._question.search(text[:2000]) is not None
 
     def indices(self, text: str) -> set[int]:
         found: set[int] = set()

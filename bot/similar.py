@@ -22,9 +22,13 @@ _WORD = re.compile(r"[a-z][a-z0-9_]{2,30}")
 _REGEX_SYNTAX = re.compile(r"\\[a-zA-Z]|\(\?[a-zA-Z:]+\)|[\\^$.|?*+()\[\]{}]")
 TROUBLE = re.compile(
     r"(?i)\b(?:error|errors|exception|traceback|fail\w*|crash\w*|stuck|hang\w*|hung|never|doesn'?t|does not|"
-    r"didn'?t|did not|won'?t|can'?t|cannot|unable|broken|not working|wrong|issue|problem|bug|timed? ?out|"
-    r"killed|refused|denied|missing|lost|late|pending|forever|keeps?|still)\b"
+    r"didn'?t|did not|won'?t|can'?t|cannot|unable|broken|not working|timed? ?out|killed|refused|denied|forever)\b"
 )
+WISH = re.compile(
+    r"(?i)\b(?:feature request|would be (?:nice|great|useful|helpful)|it would be|please add|add (?:a|an) (?:way|option|"
+    r"selector|setting)|support for|does(?:n'?t| not) (?:allow|support|let)|is there a way|wish)\b"
+)
+"""A request for something new, not a report of something broken."""
 STOP = frozenset(
     "the and for with that this from have has was were are but not you your our their they them then than when "
     "what which who how why where there here into onto also just only very can could would should will been being "

@@ -19,8 +19,13 @@ from bot.match import Matcher
 from bot.models import Candidate, Fact, FactSource, Inbound, Reply, TriageResult
 from bot.redact import redact
 from bot.render import make_environment, questions_for, render
+from bot.similar import TROUBLE, WISH, SimilarityIndex
 from bot.workspace.base import LookupRequest, NoWorkspace, Workspace
 
+RESEMBLANCE_MIN = 0.22
+"""Least cosine similarity to an entry's own words for a resemblance match."""
+RESEMBLANCE_MARGIN = 0.03
+"""How much the best resemblance must beat the second."""
 NEAR_FACTOR = 0.5
 """Candidates scoring at least this fraction of the threshold are offered when nothing matched."""
 
@@ -34,6 +39,7 @@ class Engine:
         self.matcher = Matcher(kb)
         self.inference = FactInference(kb)
         self.env = make_environment(kb)
+        self.similar = SimilarityIndex(kb)
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None) -> Engine:
@@ -76,7 +82,7 @@ class Engine:
             extra = redact(lookup.extra_text).text
             text = f"{text}\n{extra}"
             text_facts = merge(text_facts, self.inference.infer(extra))
-        known = merge(text_facts, lookup.facts, inbound.facts)
+        known = merge(text_facts, self._valid(lookup.facts), inbound.facts)
 
         match = self.matcher.match(text)
         candidates = [
@@ -89,6 +95,17 @@ class Engine:
             else self.settings.confidence_threshold
         )
         best = match.best
+        if (best is None or best[1] < threshold) and not inbound.unprompted:
+            guess = self._resemblance(text, threshold)
+            if guess is not None:
+                best = guess
+                notes.append(
+                    "I matched this by its resemblance to reports I know, not by an exact Prefect message. "
+                    "If it doesn't fit, paste the error or the worker/pod logs."
+                )
+                if all(c.entry != guess[0] for c in candidates):
+                    candidates.insert(0, Candidate(entry=guess[0], score=guess[1],
+                                                   title=self.kb.entries[guess[0]].spec.title))
         if best is None or best[1] < threshold:
             confidence = best[1] if best else 0.0
             reply = None if inbound.unprompted else self._unmatched_reply(candidates, threshold, known, notes)
@@ -99,6 +116,10 @@ class Engine:
         entry = self.kb.entries[best[0]]
         hits = match.hits.get(entry.id, [])
         narrowed = narrowed_values(hits)
+        for name, allowed in narrowed.items():
+            fact = known.get(name)
+            if fact is not None and fact.source is FactSource.WORKSPACE and fact.value not in allowed:
+                del known[name]  # the pasted message itself rules this value out: the text wins
         known = merge(facts_from_narrowing(hits, known), known)
         values: dict[str, str | None] = {name: fact.value for name, fact in known.items()}
         chosen = diagnose.choose(entry, values)
@@ -122,6 +143,32 @@ class Engine:
             diagnosis=chosen.id,
             reply=reply,
         )
+
+    def _valid(self, facts: Mapping[str, Fact]) -> dict[str, Fact]:
+        """Workspace facts checked like user facts: known names, allowed values only."""
+        from bot.facts import valid_value
+
+        out = {}
+        for name, fact in facts.items():
+            spec = self.kb.vocabulary.get(name)
+            value = valid_value(spec, fact.value) if spec else None
+            if value is not None:
+                out[name] = fact if value == fact.value else fact.model_copy(update={"value": value})
+        return out
+
+    def _resemblance(self, text: str, threshold: float) -> tuple[str, float] | None:
+        """A prompted trouble report no signature recognised: the entry it clearly reads like."""
+        if not TROUBLE.search(text) or WISH.search(text) or self.matcher.is_question(text):
+            return None
+        ranked = self.similar.rank(text)
+        if not ranked:
+            return None
+        top = ranked[0]
+        if top.similarity < RESEMBLANCE_MIN or top.margin < RESEMBLANCE_MARGIN:
+            return None
+        ceiling = max(threshold, self.settings.unprompted_threshold - 0.01)
+        confidence = threshold + (ceiling - threshold) * min(1.0, top.similarity / 0.6)
+        return top.entry, round(min(confidence, ceiling), 4)
 
     def _unmatched_reply(
         self, candidates: list[Candidate], threshold: float, known: Mapping[str, Fact], notes: list[str]
