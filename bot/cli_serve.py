@@ -45,8 +45,8 @@ def serve(
     configure_logging(logging.INFO, json_lines=settings.log_format == "json")
     engine = engine_or_exit(settings)
     db = _open(settings)
-    def workspace_of(key: str):  # noqa: ANN202  key: slack:<team>:<channel>:<thread_ts>
-        _, team, channel, _ = (key.split(":", 3) + ["", "", "", ""])[:4]
+    def workspace_of(key: str):
+        _, team, channel, _ = ([*key.split(":", 3), "", "", "", ""])[:4]
         return workspace_for(settings, enabled=not no_workspace, channel=channel or None, team=team or None)
 
     conversations = Conversations(engine, db, workspace_of)

@@ -25,16 +25,19 @@ TROUBLE = re.compile(
     r"didn'?t|did not|won'?t|can'?t|cannot|unable|broken|not working|timed? ?out|killed|refused|denied|forever)\b"
 )
 WISH = re.compile(
-    r"(?i)\b(?:feature request|would be (?:nice|great|useful|helpful)|it would be|please add|add (?:a|an) (?:way|option|"
-    r"selector|setting)|support for|does(?:n'?t| not) (?:allow|support|let)|is there a way|wish)\b"
+    r"(?i)\b(?:feature request|would be (?:nice|great|useful|helpful)|it would be|please add"
+    r"|add (?:a|an) (?:way|option|selector|setting)|support for|does(?:n'?t| not) (?:allow|support|let)"
+    r"|is there a way|wish)\b"
 )
 """A request for something new, not a report of something broken."""
 STOP = frozenset(
-    "the and for with that this from have has was were are but not you your our their they them then than when "
-    "what which who how why where there here into onto also just only very can could would should will been being "
-    "its it's does did doing done get got use used using after before about again any all some more most other "
-    "such same each both few own over under out off she him her his hers ours yours prefect flow flows run runs "
-    "running".split()
+    (
+        "the and for with that this from have has was were are but not you your our their they them then than "
+        "when what which who how why where there here into onto also just only very can could would should "
+        "will been being its it's does did doing done get got use used using after before about again any "
+        "all some more most other such same each both few own over under out off she him her his hers ours "
+        "yours prefect flow flows run runs running "
+    ).split()
 )
 
 

@@ -40,7 +40,7 @@ def test_deployment_runs_three_probed_non_root_replicas(k8s):
     for probe in ("readinessProbe", "livenessProbe"):
         assert container[probe]["httpGet"]["path"] == "/healthz"
     assert pod["spec"]["securityContext"]["runAsNonRoot"] is True
-    refs = {list(ref.values())[0]["name"] for ref in container["envFrom"]}
+    refs = {next(iter(ref.values()))["name"] for ref in container["envFrom"]}
     assert refs == {k8s["Secret"]["metadata"]["name"], k8s["ConfigMap"]["metadata"]["name"]}
     assert pod["metadata"]["annotations"]["prometheus.io/path"] == "/metrics"
 
