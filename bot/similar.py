@@ -16,15 +16,15 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from bot.kb.loader import KnowledgeBase
+from bot.kb.loader import KnowledgeBase, compile_re2
 
 _WORD = re.compile(r"[a-z][a-z0-9_]{2,30}")
 _REGEX_SYNTAX = re.compile(r"\\[a-zA-Z]|\(\?[a-zA-Z:]+\)|[\\^$.|?*+()\[\]{}]")
-TROUBLE = re.compile(
+TROUBLE = compile_re2(
     r"(?i)\b(?:error|errors|exception|traceback|fail\w*|crash\w*|stuck|hang\w*|hung|never|doesn'?t|does not|"
     r"didn'?t|did not|won'?t|can'?t|cannot|unable|broken|not working|timed? ?out|killed|refused|denied|forever)\b"
 )
-WISH = re.compile(
+WISH = compile_re2(
     r"(?i)\b(?:feature request|would be (?:nice|great|useful|helpful)|it would be|please add"
     r"|add (?:a|an) (?:way|option|selector|setting)|support for|does(?:n'?t| not) (?:allow|support|let)"
     r"|is there a way|wish)\b"

@@ -158,7 +158,8 @@ class Engine:
 
     def _resemblance(self, text: str, threshold: float) -> tuple[str, float] | None:
         """A prompted trouble report no signature recognised: the entry it clearly reads like."""
-        if not TROUBLE.search(text) or WISH.search(text) or self.matcher.is_question(text):
+        head = text[:200_000]
+        if not TROUBLE.search(head) or WISH.search(head) or self.matcher.is_question(head):
             return None
         ranked = self.similar.rank(text)
         if not ranked:

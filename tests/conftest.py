@@ -6,4 +6,5 @@ pytest_plugins = [
     "tests.fakes.cli",
     "tests.fakes.databases",
     "tests.fakes.slack_api",
+    "tests.fakes.private_postgres",
 ]

@@ -26,6 +26,8 @@ import httpx
 import pytest
 import uvicorn
 
+from bot.config import Settings
+
 SIGNING_SECRET = "test-signing-secret"
 BOT_TOKEN = "xoxb-test-token"
 INSTALLED_TOKEN = "xoxb-installed-in-t2"
@@ -277,3 +279,39 @@ class FakeSocketMode:
 
     def close(self) -> None:
         self._server.shutdown()
+
+
+def make_settings(fake_url: str, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": f"{fake_url}/api/",
+        "TRIAGE_WATCH_CHANNELS": "CWATCH",
+        "TRIAGE_ESCALATION_TARGET": "S0HUMANS",
+        "TRIAGE_SLACK_WORKERS": 4,
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)
+
+
+@pytest.fixture
+def slack_settings(fake_slack):
+    return make_settings(fake_slack.url)
+
+
+@pytest.fixture
+def slack(engine, fake_slack, slack_settings, sqlite_url):
+    """The real app over real HTTP against the fake Slack, on a fresh SQLite database."""
+    from bot.adapters.slack.app import SlackBot
+    from bot.adapters.slack.server import asgi_app
+    from bot.conversations import Conversations
+    from bot.store.db import open_database
+
+    db = open_database(sqlite_url)
+    bot = SlackBot(slack_settings, Conversations(engine, db))
+    stack = SlackStack(asgi_app(bot, db), fake_slack)
+    stack.bot = bot
+    yield stack
+    stack.close()
+    bot.shutdown()
+    db.dispose()

@@ -244,8 +244,7 @@ def test_without_an_escalation_target_nobody_is_pretend_paged(engine, fake_slack
     from bot.adapters.slack.server import asgi_app
     from bot.conversations import Conversations
     from bot.store.db import open_database
-    from tests.fakes.slack_api import SlackStack
-    from tests.slack.conftest import make_settings
+    from tests.fakes.slack_api import SlackStack, make_settings
 
     db = open_database(sqlite_url)
     bot = SlackBot(make_settings(fake_slack.url, TRIAGE_ESCALATION_TARGET=None), Conversations(engine, db))

@@ -11,8 +11,7 @@ from bot.adapters.slack.app import SlackBot
 from bot.adapters.slack.server import asgi_app
 from bot.conversations import Conversations
 from bot.store.db import open_database
-from tests.fakes.slack_api import INSTALLED_TOKEN, SlackStack
-from tests.slack.conftest import make_settings
+from tests.fakes.slack_api import INSTALLED_TOKEN, SlackStack, make_settings
 
 LEASE = "Concurrency lease renewal failed - slots are no longer reserved. Terminating execution to prevent over-allocation."
 

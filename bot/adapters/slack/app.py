@@ -17,7 +17,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from slack_bolt import App, BoltResponse
+from slack_bolt import App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import (
@@ -32,6 +32,7 @@ from bot.config import Settings
 from bot.conversations import Conversations
 from bot.dialogue import Feedback
 from bot.observability import IN_FLIGHT, JOB_ERRORS, QUEUED, SLACK_ERRORS, TRIAGE_SECONDS, Timer, error_id
+from bot.store.retry import RetryingConversations
 
 log = logging.getLogger("prefect_triage.slack")
 HANDLED_SUBTYPES = {None, "file_share", "thread_broadcast", "message_changed"}
@@ -75,12 +76,13 @@ class SlackBot:
 
     def __init__(self, settings: Settings, conversations: Conversations, client: WebClient | None = None):
         self.settings = settings
-        self.conversations = conversations
-        self.jobs = SlackJobs(settings, conversations)
+        # every database call retries while the database restarts, so acked events are answered late, not lost
+        self.conversations = RetryingConversations(conversations)
+        self.jobs = SlackJobs(settings, self.conversations)
         self.pool = ThreadPoolExecutor(max_workers=settings.slack_workers, thread_name_prefix="triage")
         self.watched = settings.watched()
         secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
-        oauth = oauth_settings(settings, conversations.db.engine) if settings.oauth_enabled() else None
+        oauth = oauth_settings(settings, conversations.db.engine) if settings.oauth_enabled() else None  # type: ignore
         self.app = App(
             client=client or make_client(settings, with_token=oauth is None),
             signing_secret=secret,
@@ -129,6 +131,11 @@ class SlackBot:
     def shutdown(self, wait: bool = True) -> None:
         self.pool.shutdown(wait=wait)
 
+    def _first_delivery(self, body: dict) -> bool:
+        """True the first time this event id is seen by any replica (Slack retries reuse it)."""
+        event_id = body.get("event_id")
+        return not event_id or self.conversations.claim(f"ev:{body.get('team_id')}:{event_id}")
+
     def _claim(self, team: str | None, channel: str, ts: str) -> bool:
         return self.conversations.claim(f"msg:{team}:{channel}:{ts}")
 
@@ -174,24 +181,21 @@ class SlackBot:
     def _register(self) -> None:
         app = self.app
 
-        @app.middleware
-        def dedupe_events(body: dict, next: Callable[[], BoltResponse]) -> BoltResponse | None:
-            event_id = body.get("event_id") if body.get("type") == "event_callback" else None
-            if event_id and not self.conversations.claim(f"ev:{body.get('team_id')}:{event_id}"):
-                return BoltResponse(status=200, body="")
-            return next()
-
+        # Events are acked before these listeners run (Bolt acks events first), so the
+        # database claims below never delay an ack; they make redeliveries and replicas no-ops.
         @app.event("app_mention")
         def mention(body: dict, event: dict, client: WebClient) -> None:
-            self._on_mention(body, event, client)
+            if self._first_delivery(body):
+                self._on_mention(body, event, client)
 
         @app.event("message")
         def message(body: dict, event: dict, client: WebClient, context: dict) -> None:
-            self._on_message(body, event, client, context.get("bot_user_id"))
+            if self._first_delivery(body):
+                self._on_message(body, event, client, context.get("bot_user_id"))
 
         @app.event("app_home_opened")
-        def home(event: dict, client: WebClient) -> None:
-            if event.get("tab", "home") == "home":
+        def home(body: dict, event: dict, client: WebClient) -> None:
+            if event.get("tab", "home") == "home" and self._first_delivery(body):
                 self.submit(self.jobs.home, client, event["user"])
 
         @app.command("/triage")
