@@ -96,7 +96,7 @@ async def fire(urls: list[str], fake: FakeSlack, run: str, events: int, concurre
     acks.sort()
 
     def pct(values: list[float], p: float) -> float:
-        return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))] * 1000 if values else float("nan")
+        return values[min(len(values) - 1, round(p / 100 * (len(values) - 1)))] * 1000 if values else float("nan")
 
     return {
         "ack_p50": pct(acks, 50), "ack_p99": pct(acks, 99),
