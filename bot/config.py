@@ -141,7 +141,7 @@ class Settings(BaseSettings):
         default=20_000_000,
         gt=0,
         validation_alias=AliasChoices("TRIAGE_MAX_FILE_BYTES"),
-        description="Largest shared log file the bot downloads and reads.",
+        description="Most of a shared log file the bot keeps (its head and tail); memory stays bounded by it.",
     )
 
     log_format: str = Field(

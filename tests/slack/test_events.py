@@ -269,3 +269,25 @@ def test_every_message_subtype_is_acknowledged(slack):
     for i, subtype in enumerate(["message_deleted", "channel_join", "bot_message", "message_replied", "thread_broadcast"]):
         response = slack.event(message("x", f"1700007000.00{i}", subtype=subtype))
         assert response.status_code == 200, subtype
+
+
+def test_large_shared_file_keeps_its_tail_within_the_cap(engine, fake_slack, sqlite_url):
+    from bot.adapters.slack.app import SlackBot
+    from bot.adapters.slack.server import asgi_app
+    from bot.conversations import Conversations
+    from bot.store.db import open_database
+    from tests.fakes.slack_api import SlackStack, make_settings
+
+    db = open_database(sqlite_url)
+    bot = SlackBot(make_settings(fake_slack.url, TRIAGE_MAX_FILE_BYTES=200_000), Conversations(engine, db))
+    stack = SlackStack(asgi_app(bot, db), fake_slack)
+    try:
+        fake_slack.add_file("F9", "huge.log", ("12:00 INFO all good\n" * 200_000 + LEASE + "\n").encode())
+        stack.event(message("full worker log attached", "1700010000.000100", channel="DUSER", subtype="file_share",
+                            channel_type="im", files=[{"id": "F9"}]))
+        assert fake_slack.wait_for(lambda: len(fake_slack.posts()) == 1)
+        assert "Concurrency lease renewal failed" in json.dumps(fake_slack.posts()[0].body["blocks"])
+    finally:
+        stack.close()
+        bot.shutdown()
+        db.dispose()

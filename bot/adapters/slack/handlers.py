@@ -17,7 +17,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.adapters.slack import blocks as kit
-from bot.adapters.slack.files import FileTooLarge, read_shared_files
+from bot.adapters.slack.files import read_shared_files
 from bot.adapters.slack.mrkdwn import escape
 from bot.config import Settings
 from bot.conversations import Conversations, Outcome
@@ -163,12 +163,7 @@ class SlackJobs:
     def message_with_files(
         self, client: WebClient, where: Where, text: str, files: list[dict[str, Any]], *, unprompted: bool
     ) -> None:
-        try:
-            content = read_shared_files(client, files, max_bytes=self.settings.slack_max_file_bytes)
-        except FileTooLarge as exc:
-            if not unprompted:
-                client.chat_postMessage(channel=where.channel, thread_ts=where.thread_ts, text=escape(str(exc)))
-            return
+        content = read_shared_files(client, files, max_bytes=self.settings.slack_max_file_bytes)
         combined = "\n\n".join(part for part in (text, content) if part.strip())
         self.message(client, where, combined, unprompted=unprompted)
 
