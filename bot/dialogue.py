@@ -16,6 +16,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
+from bot.intake import cap
 from bot.models import Fact, FactSource, TriageResult
 
 Triage = Callable[[str, dict[str, Fact]], TriageResult]
@@ -114,7 +115,7 @@ def _apply(state: State, result: TriageResult) -> State:
 
 def start(text: str, triage: Triage, facts: dict[str, Fact] | None = None) -> Turn:
     """The first message: triage it and reply at once, questions included."""
-    state = State(evidence=[text[:MAX_EVIDENCE_CHARS]], user_facts=dict(facts or {}))
+    state = State(evidence=[cap(text, MAX_EVIDENCE_CHARS)[0]], user_facts=dict(facts or {}))
     result = triage(state.text, state.user_facts)
     return Turn(kind=TurnKind.FIRST, state=_apply(state, result), result=result)
 
@@ -159,8 +160,9 @@ def answer(state: State, answers: dict[str, str], triage: Triage) -> Turn:
 
 def add_evidence(state: State, text: str, triage: Triage) -> Turn:
     """A new warning or log in the same conversation: triage everything seen so far."""
-    room = MAX_EVIDENCE_CHARS - sum(len(e) for e in state.evidence)
-    evidence = [*state.evidence, text[: max(room, 0)]] if room > 0 else list(state.evidence)
+    evidence = [*state.evidence, cap(text, MAX_EVIDENCE_CHARS)[0]]
+    while len(evidence) > 1 and sum(len(e) for e in evidence) > MAX_EVIDENCE_CHARS:
+        evidence.pop(0)  # the newest evidence matters most; logs keep their head and tail
     updated = state.model_copy(update={"evidence": evidence})
     result = triage(updated.text, updated.user_facts)
     return Turn(

@@ -18,6 +18,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from bot.intake import cap
 from bot.models import Fact
 from bot.store.tables import (
     ConversationRow,
@@ -139,7 +140,7 @@ def add_message(
     row = MessageRow(
         conversation_id=conversation_id,
         direction=direction,
-        text=text[:MAX_STORED_TEXT],
+        text=cap(text, MAX_STORED_TEXT)[0],
         external_id=external_id,
         created_at=utcnow(),
     )

@@ -161,3 +161,12 @@ def test_two_concurrent_answers_are_both_kept(engine, db_url):
         assert {k: f.value for k, f in state.user_facts.items()} == {"deployment": "self-hosted", "mechanism": "global"}
         assert state.diagnosis == "self-hosted-global-limit" and state.pending == []
     db.dispose()
+
+
+def test_a_huge_log_keeps_the_warning_at_its_end(conversations, database):
+    text = "13:00:00.000 | INFO | Flow run 'a' - fine\n" * 100_000 + LEASE + "\n"
+    outcome = conversations.message(key="console:huge", transport="console", text=text)
+    assert outcome.result.entry == "concurrency.lease-renewal-failed"
+    with database.session() as session:
+        stored = [m.text for m in repo.messages(session=session, conversation_id=outcome.conversation_id)]
+    assert "Concurrency lease renewal failed" in stored[0] and len(stored[0]) <= 210_000
