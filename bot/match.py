@@ -43,6 +43,8 @@ class Match:
 
     ranked: list[tuple[str, float]]
     hits: dict[str, list[Signature]] = field(default_factory=dict)
+    excluded: set[str] = field(default_factory=set)
+    """Entries whose `exclude` patterns matched: nothing may pick them, not even by resemblance."""
 
     @property
     def best(self) -> tuple[str, float] | None:
@@ -115,4 +117,4 @@ class Matcher:
                 score *= QUESTION_FORM_FACTOR
             ranked.append((entry_id, round(score, 4)))
         ranked.sort(key=lambda pair: (-pair[1], pair[0]))
-        return Match(ranked=ranked, hits=dict(hits))
+        return Match(ranked=ranked, hits=dict(hits), excluded=excluded)

@@ -96,7 +96,7 @@ class Engine:
         )
         best = match.best
         if (best is None or best[1] < threshold) and not inbound.unprompted:
-            guess = self._resemblance(text, threshold)
+            guess = self._resemblance(text, threshold, match.excluded)
             if guess is not None:
                 best = guess
                 notes.append(
@@ -156,12 +156,12 @@ class Engine:
                 out[name] = fact if value == fact.value else fact.model_copy(update={"value": value})
         return out
 
-    def _resemblance(self, text: str, threshold: float) -> tuple[str, float] | None:
+    def _resemblance(self, text: str, threshold: float, excluded: set[str]) -> tuple[str, float] | None:
         """A prompted trouble report no signature recognised: the entry it clearly reads like."""
         head = text[:200_000]
         if not TROUBLE.search(head) or WISH.search(head) or self.matcher.is_question(head):
             return None
-        ranked = self.similar.rank(text)
+        ranked = [r for r in self.similar.rank(text, limit=4) if r.entry not in excluded]
         if not ranked:
             return None
         top = ranked[0]
