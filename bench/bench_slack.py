@@ -19,9 +19,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
@@ -29,17 +27,22 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.fakes.slack_api import BOT_TOKEN, BOT_USER, SIGNING_SECRET, TEAM, FakeSlack, _handler, free_port, sign  # noqa: E402
+from tests.fakes.slack_api import BOT_TOKEN, BOT_USER, SIGNING_SECRET, TEAM, free_port, sign  # noqa: E402
 
 LEASE = "Concurrency lease renewal failed - slots are no longer reserved. Terminating execution to prevent over-allocation."
 
 
-def start_fake() -> tuple[FakeSlack, ThreadingHTTPServer]:
-    fake = FakeSlack()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))
-    fake.url = f"http://127.0.0.1:{server.server_address[1]}"
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return fake, server
+def start_fake() -> tuple[str, subprocess.Popen]:
+    """The fake Slack Web API in its own process, so it never competes with the load generator."""
+    process = subprocess.Popen([sys.executable, "-m", "tests.fakes.slack_api"], cwd=ROOT, stdout=subprocess.PIPE,
+                               text=True)
+    assert process.stdout is not None
+    return process.stdout.readline().strip(), process
+
+
+def replies_since(fake_url: str, start: int) -> tuple[list[dict], int]:
+    calls = httpx.get(f"{fake_url}/__calls", timeout=30).json()
+    return [c for c in calls[start:] if c["method"] == "chat.postMessage"], len(calls)
 
 
 def start(command: list[str], env: dict[str, str], port: int) -> subprocess.Popen:
@@ -64,11 +67,11 @@ def body_for(run: str, i: int) -> tuple[str, str]:
     return ts, body
 
 
-async def fire(urls: list[str], fake: FakeSlack, run: str, events: int, concurrency: int) -> dict[str, float]:
+async def fire(urls: list[str], fake_url: str, run: str, events: int, concurrency: int) -> dict[str, float]:
     acks: list[float] = []
     sent_at: dict[str, float] = {}
     semaphore = asyncio.Semaphore(concurrency)
-    start_calls = len(fake.calls)
+    _, start_calls = replies_since(fake_url, 0)
     async with httpx.AsyncClient(timeout=30, limits=httpx.Limits(max_connections=concurrency)) as client:
 
         async def one(i: int) -> None:
@@ -86,11 +89,11 @@ async def fire(urls: list[str], fake: FakeSlack, run: str, events: int, concurre
     deadline = time.monotonic() + 300
     replies: dict[str, float] = {}
     while len(replies) < events and time.monotonic() < deadline:
-        for call in fake.calls[start_calls:]:
-            ts = call.body.get("thread_ts")
-            if call.method == "chat.postMessage" and ts in sent_at and ts not in replies:
-                replies[ts] = call.at
-        await asyncio.sleep(0.05)
+        posted, _ = replies_since(fake_url, start_calls)
+        for call in posted:
+            if call["thread_ts"] in sent_at and call["thread_ts"] not in replies:
+                replies[call["thread_ts"]] = call["at"]
+        await asyncio.sleep(0.2)
     finished = max(replies.values()) if replies else time.monotonic()
     latencies = sorted(replies[ts] - sent_at[ts] for ts in replies)
     acks.sort()
@@ -115,10 +118,10 @@ def main() -> None:
     parser.add_argument("--skip-bare", action="store_true")
     args = parser.parse_args()
 
-    fake, server = start_fake()
+    fake_url, fake_process = start_fake()
     home = Path(tempfile.mkdtemp(prefix="bench-slack-"))
     base_env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "SLACK_", "TRIAGE_"))}
-    base_env.update(SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SIGNING_SECRET, SLACK_API_URL=f"{fake.url}/api/",
+    base_env.update(SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SIGNING_SECRET, SLACK_API_URL=f"{fake_url}/api/",
                     PREFECT_HOME=str(home / "prefect"), TRIAGE_DATA_DIR=str(home / "data"), TRIAGE_LOG_FORMAT="text")
     if args.database:
         base_env["DATABASE_URL"] = args.database
@@ -131,20 +134,20 @@ def main() -> None:
             processes.append(start([str(script), "serve", "--host", "127.0.0.1", "--port", str(port), "--no-workspace"],
                                    base_env, port))
             bot_urls.append(f"http://127.0.0.1:{port}")
-        asyncio.run(fire(bot_urls, fake, "warm", 20, 10))  # warm-up: imports, connection pools, caches
-        bot = asyncio.run(fire(bot_urls, fake, "bot", args.events, args.concurrency))
+        asyncio.run(fire(bot_urls, fake_url, "warm", 20, 10))  # warm-up: imports, connection pools, caches
+        bot = asyncio.run(fire(bot_urls, fake_url, "bot", args.events, args.concurrency))
         bare = None
         if not args.skip_bare:
             port = free_port()
             processes.append(start([sys.executable, str(ROOT / "bench" / "bare_bolt_app.py"), str(port)], base_env, port))
-            asyncio.run(fire([f"http://127.0.0.1:{port}"], fake, "warmbare", 20, 10))
-            bare = asyncio.run(fire([f"http://127.0.0.1:{port}"], fake, "bare", args.events, args.concurrency))
+            asyncio.run(fire([f"http://127.0.0.1:{port}"], fake_url, "warmbare", 20, 10))
+            bare = asyncio.run(fire([f"http://127.0.0.1:{port}"], fake_url, "bare", args.events, args.concurrency))
     finally:
         for process in processes:
             process.terminate()
         for process in processes:
             process.wait(timeout=10)
-        server.shutdown()
+        fake_process.terminate()
 
     db = "PostgreSQL" if args.database.startswith("postgres") else "SQLite"
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")

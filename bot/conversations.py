@@ -272,11 +272,7 @@ class Conversations:
     def record_reply(self, conversation_id: str, external_id: str) -> None:
         """Remember the transport's id (Slack ts) of the bot's newest reply, to update it later."""
         with self.db.session() as session:
-            rows = repo.messages(session=session, conversation_id=conversation_id)
-            outgoing = [m for m in rows if m.direction == "out"]
-            if outgoing:
-                repo.set_message_external_id(session=session, message_id=outgoing[-1].id, external_id=external_id)
-            else:
+            if not repo.mark_last_reply(session=session, conversation_id=conversation_id, external_id=external_id):
                 repo.add_message(
                     session=session, conversation_id=conversation_id, direction="out", text="", external_id=external_id
                 )

@@ -149,8 +149,18 @@ def add_message(
     return row
 
 
-def set_message_external_id(*, session: Session, message_id: int, external_id: str) -> None:
-    session.execute(update(MessageRow).where(MessageRow.id == message_id).values(external_id=external_id))
+def mark_last_reply(*, session: Session, conversation_id: str, external_id: str) -> bool:
+    """Set the external id of the conversation's newest outgoing message, in one statement."""
+    newest = (
+        select(func.max(MessageRow.id))
+        .where(MessageRow.conversation_id == conversation_id, MessageRow.direction == "out")
+        .scalar_subquery()
+    )
+    result = session.execute(
+        update(MessageRow).where(MessageRow.id == newest).values(external_id=external_id)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)
 
 
 def messages(*, session: Session, conversation_id: str) -> list[MessageRow]:

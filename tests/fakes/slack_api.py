@@ -138,7 +138,12 @@ def _handler(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             self.wfile.write(payload)
 
-        def do_GET(self) -> None:  # file downloads
+        def do_GET(self) -> None:  # file downloads, and the call log for out-of-process users (benchmarks)
+            if self.path == "/__calls":
+                with fake._lock:
+                    log = [{"method": c.method, "thread_ts": c.body.get("thread_ts"), "at": c.at} for c in fake.calls]
+                self._send(200, json.dumps(log).encode())
+                return
             parts = self.path.split("/")
             if len(parts) >= 3 and parts[1] == "files-pri":
                 if self.headers.get("Authorization") != f"Bearer {BOT_TOKEN}":
@@ -315,3 +320,16 @@ def slack(engine, fake_slack, slack_settings, sqlite_url):
     stack.close()
     bot.shutdown()
     db.dispose()
+
+
+def serve_forever(port: int = 0) -> None:
+    """Run the fake on its own (for benchmarks): prints its URL, then serves until killed."""
+    fake = FakeSlack()
+    server = ThreadingHTTPServer(("127.0.0.1", port), _handler(fake))
+    fake.url = f"http://127.0.0.1:{server.server_address[1]}"
+    print(fake.url, flush=True)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    serve_forever()

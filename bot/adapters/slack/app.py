@@ -87,7 +87,7 @@ class SlackBot:
             client=client or make_client(settings, with_token=oauth is None),
             signing_secret=secret,
             oauth_settings=oauth,
-            listener_executor=ThreadPoolExecutor(max_workers=32, thread_name_prefix="bolt"),
+            listener_executor=ThreadPoolExecutor(max_workers=8, thread_name_prefix="bolt"),
             raise_error_for_unhandled_request=False,
         )
         if oauth is not None:
