@@ -291,3 +291,13 @@ def test_large_shared_file_keeps_its_tail_within_the_cap(engine, fake_slack, sql
         stack.close()
         bot.shutdown()
         db.dispose()
+
+
+def test_events_with_bad_or_stale_signatures_are_rejected_before_anything_runs(slack, fake_slack):
+    body = json.dumps({"type": "event_callback", "team_id": "T1", "event_id": "EvBad",
+                       "event": mention(LEASE, ts="1700011000.000100")})
+    assert slack.post(body, "application/json", headers=sign(body, secret="wrong")).status_code == 401
+    assert slack.post(body, "application/json", headers=sign(body, timestamp=int(time.time()) - 600)).status_code == 401
+    assert slack.post(body, "application/json", signed=False).status_code == 401
+    time.sleep(0.5)
+    assert fake_slack.posts() == []

@@ -9,10 +9,13 @@ any Slack listener logic (that is `app.py`).
 from __future__ import annotations
 
 import json
+import logging
+from concurrent.futures import ThreadPoolExecutor
 
 import anyio
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from slack_bolt import BoltRequest, BoltResponse
+from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -24,22 +27,44 @@ from bot.observability import ACK_SECONDS, EVENTS, REGISTRY, Timer
 from bot.store.db import Database
 
 MAX_BODY = 1_000_000
+NEEDS_A_BODY = {"url_verification", "unknown", "command", "interaction"}
+"""Payloads whose HTTP answer carries content (a challenge, an ack text, a modal response): dispatched inline."""
+log = logging.getLogger("prefect_triage.slack")
 
 
 def asgi_app(bot: SlackBot, db: Database, *, connected: callable | None = None) -> Starlette:  # type: ignore[valid-type]
     limiter = anyio.CapacityLimiter(64)
+
+    secret = bot.settings.slack_signing_secret
+    verifier = SignatureVerifier(secret.get_secret_value()) if secret else None
+    dispatcher = ThreadPoolExecutor(max_workers=8, thread_name_prefix="dispatch")
+
+    def dispatch_later(bolt_request: BoltRequest) -> None:
+        try:
+            bot.app.dispatch(bolt_request)
+        except Exception:
+            log.exception("dispatching an acked event failed")
 
     async def events(request: Request) -> Response:
         timer = Timer()
         body = await request.body()
         if len(body) > MAX_BODY:
             return JSONResponse({"error": "request too large"}, status_code=413)
-        EVENTS.labels(payload_type(body)).inc()
-        bolt_request = BoltRequest(
-            body=body.decode("utf-8", errors="replace"),
-            query=request.url.query,
-            headers={k: [v] for k, v in request.headers.items()},
-        )
+        label = payload_type(body)
+        EVENTS.labels(label).inc()
+        text = body.decode("utf-8", errors="replace")
+        headers = {k: [v] for k, v in request.headers.items()}
+        bolt_request = BoltRequest(body=text, query=request.url.query, headers=headers)
+        if verifier is not None and label not in NEEDS_A_BODY and text.startswith("{"):
+            # Events API deliveries only need a 200: verify the signature here and answer at once;
+            # Bolt (which verifies again) routes the event on a worker thread.
+            timestamp = request.headers.get("x-slack-request-timestamp", "")
+            signature = request.headers.get("x-slack-signature", "")
+            if not _signed(verifier, text, timestamp, signature):
+                return JSONResponse({"error": "invalid request"}, status_code=401)
+            dispatcher.submit(dispatch_later, bolt_request)
+            ACK_SECONDS.observe(timer.elapsed())
+            return Response(status_code=200)
         response = await anyio.to_thread.run_sync(bot.app.dispatch, bolt_request, limiter=limiter)
         ACK_SECONDS.observe(timer.elapsed())
         return _to_starlette(response)
@@ -80,6 +105,15 @@ def asgi_app(bot: SlackBot, db: Database, *, connected: callable | None = None) 
             Route("/slack/oauth_redirect", install, methods=["GET"]),
         ]
     )
+
+
+def _signed(verifier: SignatureVerifier, body: str, timestamp: str, signature: str) -> bool:
+    if not timestamp.isdigit() or not signature:
+        return False
+    try:
+        return verifier.is_valid(body=body, timestamp=timestamp, signature=signature)
+    except (ValueError, TypeError):
+        return False
 
 
 def payload_type(body: bytes) -> str:
