@@ -67,8 +67,14 @@ def holds(expression: str | None, facts: Mapping[str, str | None]) -> bool:
     """
     if expression is None:
         return True
+    return _holds(expression, tuple(sorted(facts.items())))
+
+
+@functools.lru_cache(maxsize=65536)
+def _holds(expression: str, facts: tuple[tuple[str, str | None], ...]) -> bool:
+    """Conditions are pure functions of the facts: the same question always has the same answer."""
     try:
-        return bool(compile_condition(expression)(**facts))
+        return bool(compile_condition(expression)(**dict(facts)))
     except TemplateError:
         return False
     except (TypeError, ValueError):

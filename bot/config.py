@@ -131,7 +131,7 @@ class Settings(BaseSettings):
     )
 
     slack_workers: int = Field(
-        default=16,
+        default=4,
         ge=1,
         le=256,
         validation_alias=AliasChoices("TRIAGE_SLACK_WORKERS"),

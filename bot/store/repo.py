@@ -116,8 +116,11 @@ def save_conversation(
 
 
 def set_facts(*, session: Session, conversation_id: str, facts: Sequence[Fact]) -> None:
-    for fact in facts:
-        values = {
+    """Insert or update the conversation's facts in one statement."""
+    if not facts:
+        return
+    rows = [
+        {
             "conversation_id": conversation_id,
             "name": fact.name,
             "value": fact.value[:200],
@@ -125,13 +128,15 @@ def set_facts(*, session: Session, conversation_id: str, facts: Sequence[Fact]) 
             "evidence": fact.evidence[:300],
             "updated_at": utcnow(),
         }
-        statement = _insert(session)(FactRow).values(**values)
-        session.execute(
-            statement.on_conflict_do_update(
-                index_elements=["conversation_id", "name"],
-                set_={k: statement.excluded[k] for k in ("value", "source", "evidence", "updated_at")},
-            )
+        for fact in facts
+    ]
+    statement = _insert(session)(FactRow).values(rows)
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["conversation_id", "name"],
+            set_={k: statement.excluded[k] for k in ("value", "source", "evidence", "updated_at")},
         )
+    )
 
 
 def add_message(
