@@ -305,21 +305,37 @@ def slack_settings(fake_slack):
 
 
 @pytest.fixture
-def slack(engine, fake_slack, slack_settings, sqlite_url):
-    """The real app over real HTTP against the fake Slack, on a fresh SQLite database."""
+def slack_stack(engine, fake_slack):
+    """Build the real app over real HTTP against the fake Slack: `slack_stack(settings, db_url, workspace_for)`.
+
+    Everything built is closed at the end of the test.
+    """
     from bot.adapters.slack.app import SlackBot
     from bot.adapters.slack.server import asgi_app
     from bot.conversations import Conversations
     from bot.store.db import open_database
 
-    db = open_database(sqlite_url)
-    bot = SlackBot(slack_settings, Conversations(engine, db))
-    stack = SlackStack(asgi_app(bot, db), fake_slack)
-    stack.bot = bot
-    yield stack
-    stack.close()
-    bot.shutdown()
-    db.dispose()
+    built: list[tuple[SlackStack, Any, Any]] = []
+
+    def make(settings: Settings, db_url: str, workspace_for: Any = None) -> SlackStack:
+        db = open_database(db_url)
+        bot = SlackBot(settings, Conversations(engine, db, workspace_for))
+        stack = SlackStack(asgi_app(bot, db), fake_slack)
+        stack.bot = bot
+        built.append((stack, bot, db))
+        return stack
+
+    yield make
+    for stack, bot, db in built:
+        stack.close()
+        bot.shutdown()
+        db.dispose()
+
+
+@pytest.fixture
+def slack(slack_stack, slack_settings, sqlite_url):
+    """The real app on a fresh SQLite database with the default test settings."""
+    return slack_stack(slack_settings, sqlite_url)
 
 
 def serve_forever(port: int = 0) -> None:

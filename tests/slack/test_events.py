@@ -239,30 +239,19 @@ def test_mention_in_a_thread_reads_the_threads_first_message(slack, fake_slack):
     assert "lease renewal" in json.dumps(post["blocks"]).lower()
 
 
-def test_without_an_escalation_target_nobody_is_pretend_paged(engine, fake_slack, sqlite_url):
-    from bot.adapters.slack.app import SlackBot
-    from bot.adapters.slack.server import asgi_app
-    from bot.conversations import Conversations
-    from bot.store.db import open_database
-    from tests.fakes.slack_api import SlackStack, make_settings
+def test_without_an_escalation_target_nobody_is_pretend_paged(engine, fake_slack, sqlite_url, slack_stack):
+    from tests.fakes.slack_api import make_settings
 
-    db = open_database(sqlite_url)
-    bot = SlackBot(make_settings(fake_slack.url, TRIAGE_ESCALATION_TARGET=None), Conversations(engine, db))
-    stack = SlackStack(asgi_app(bot, db), fake_slack)
-    try:
-        stack.event(mention(LEASE, ts="1700006000.000100"))
-        assert fake_slack.wait_for(lambda: len(fake_slack.posts()) == 1)
-        buttons = json.dumps(fake_slack.posts()[0].body["blocks"])
-        assert "feedback:escalated" not in buttons  # no "Ask a human" button without a target
-        stack.event(message("please get a human to look at this", "1700006001.000100", channel="CSUP",
-                            thread_ts="1700006000.000100"))
-        assert fake_slack.wait_for(lambda: len(fake_slack.of("chat.postEphemeral")) == 1)
-        assert "No escalation target is configured" in fake_slack.of("chat.postEphemeral")[0].body["text"]
-        assert len(fake_slack.posts()) == 1
-    finally:
-        stack.close()
-        bot.shutdown()
-        db.dispose()
+    stack = slack_stack(make_settings(fake_slack.url, TRIAGE_ESCALATION_TARGET=None), sqlite_url)
+    stack.event(mention(LEASE, ts="1700006000.000100"))
+    assert fake_slack.wait_for(lambda: len(fake_slack.posts()) == 1)
+    buttons = json.dumps(fake_slack.posts()[0].body["blocks"])
+    assert "feedback:escalated" not in buttons  # no "Ask a human" button without a target
+    stack.event(message("please get a human to look at this", "1700006001.000100", channel="CSUP",
+                        thread_ts="1700006000.000100"))
+    assert fake_slack.wait_for(lambda: len(fake_slack.of("chat.postEphemeral")) == 1)
+    assert "No escalation target is configured" in fake_slack.of("chat.postEphemeral")[0].body["text"]
+    assert len(fake_slack.posts()) == 1
 
 
 def test_every_message_subtype_is_acknowledged(slack):
@@ -271,26 +260,15 @@ def test_every_message_subtype_is_acknowledged(slack):
         assert response.status_code == 200, subtype
 
 
-def test_large_shared_file_keeps_its_tail_within_the_cap(engine, fake_slack, sqlite_url):
-    from bot.adapters.slack.app import SlackBot
-    from bot.adapters.slack.server import asgi_app
-    from bot.conversations import Conversations
-    from bot.store.db import open_database
-    from tests.fakes.slack_api import SlackStack, make_settings
+def test_large_shared_file_keeps_its_tail_within_the_cap(engine, fake_slack, sqlite_url, slack_stack):
+    from tests.fakes.slack_api import make_settings
 
-    db = open_database(sqlite_url)
-    bot = SlackBot(make_settings(fake_slack.url, TRIAGE_MAX_FILE_BYTES=200_000), Conversations(engine, db))
-    stack = SlackStack(asgi_app(bot, db), fake_slack)
-    try:
-        fake_slack.add_file("F9", "huge.log", ("12:00 INFO all good\n" * 200_000 + LEASE + "\n").encode())
-        stack.event(message("full worker log attached", "1700010000.000100", channel="DUSER", subtype="file_share",
-                            channel_type="im", files=[{"id": "F9"}]))
-        assert fake_slack.wait_for(lambda: len(fake_slack.posts()) == 1)
-        assert "Concurrency lease renewal failed" in json.dumps(fake_slack.posts()[0].body["blocks"])
-    finally:
-        stack.close()
-        bot.shutdown()
-        db.dispose()
+    stack = slack_stack(make_settings(fake_slack.url, TRIAGE_MAX_FILE_BYTES=200_000), sqlite_url)
+    fake_slack.add_file("F9", "huge.log", ("12:00 INFO all good\n" * 200_000 + LEASE + "\n").encode())
+    stack.event(message("full worker log attached", "1700010000.000100", channel="DUSER", subtype="file_share",
+                        channel_type="im", files=[{"id": "F9"}]))
+    assert fake_slack.wait_for(lambda: len(fake_slack.posts()) == 1)
+    assert "Concurrency lease renewal failed" in json.dumps(fake_slack.posts()[0].body["blocks"])
 
 
 def test_events_with_bad_or_stale_signatures_are_rejected_before_anything_runs(slack, fake_slack):
