@@ -201,11 +201,30 @@ class Conversations:
                     best_entry=best.entry if best else None,
                     best_score=best.score if best else 0.0,
                 )
-            row = repo.create_conversation(session=session, key=key, transport=transport)
-            if row.version != 0 or row.state:
-                raise repo.StaleConversation(row.id)  # a concurrent first message won: replay as a follow-up
-            repo.add_message(session=session, conversation_id=row.id, direction="in", text=clean)
-            outcome = self._save(session, row, turn, recorder.result or Lookup())
+            state = turn.state
+            lookup = recorder.result or Lookup()
+            conversation_id = repo.insert_conversation(
+                session=session,
+                key=key,
+                transport=transport,
+                state={"dialogue": state.model_dump(mode="json"), "lookup": lookup.model_dump(mode="json")},
+                status=state.status.value,
+                entry_id=state.entry,
+                diagnosis_id=state.diagnosis,
+                confidence=state.confidence,
+            )
+            if conversation_id is None:
+                raise repo.StaleConversation(key)  # a concurrent first message won: replay as a follow-up
+            observability.conversation_id.set(conversation_id)
+            repo.set_facts(session=session, conversation_id=conversation_id, facts=list(result.facts.values()))
+            reply = result.reply
+            outgoing = reply.markdown() if reply else None
+            repo.add_messages(
+                session=session,
+                conversation_id=conversation_id,
+                messages=[("in", clean), *([("out", outgoing)] if outgoing else [])],
+            )
+            outcome = Outcome(conversation_id=conversation_id, turn=turn, reply=reply, message=turn.message)
         outcome.is_new = True
         return outcome
 
@@ -286,10 +305,10 @@ class Conversations:
         with self.db.session() as session:
             return repo.get_conversation(session=session, key=key) is not None
 
-    def claim(self, key: str) -> bool:
-        """Claim an event key across retries and replicas (True: handle it)."""
+    def claim(self, *keys: str) -> bool:
+        """Claim event keys across retries and replicas in one transaction (True: all were new; handle it)."""
         with self.db.session() as session:
-            return repo.claim_event(session=session, key=key)
+            return all([repo.claim_event(session=session, key=key) for key in keys])
 
     def overview(self) -> tuple[list[tuple[str, str, str]], list[tuple[str, int]], list[tuple[str, str]]]:
         """For a dashboard: recent triages, most common entries, conversations waiting on answers."""

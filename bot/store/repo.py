@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -66,8 +66,57 @@ def get_conversation_by_id(*, session: Session, conversation_id: str) -> Convers
     return session.get(ConversationRow, conversation_id)
 
 
+def insert_conversation(
+    *,
+    session: Session,
+    key: str,
+    transport: str,
+    state: dict,
+    status: str,
+    entry_id: str | None,
+    diagnosis_id: str | None,
+    confidence: float,
+) -> str | None:
+    """Create the conversation already saved (version 1) in one statement.
+
+    Returns its id, or None when a concurrent worker created it first (the caller then
+    handles the message as a follow-up).
+    """
+    now = utcnow()
+    statement = _insert(session)(ConversationRow).values(
+        id=str(uuid.uuid4()),
+        transport=transport,
+        key=key[:300],
+        status=status,
+        entry_id=entry_id,
+        diagnosis_id=diagnosis_id,
+        confidence=confidence,
+        state=state,
+        version=1,
+        created_at=now,
+        updated_at=now,
+    )
+    inserted = session.execute(
+        statement.on_conflict_do_nothing(index_elements=["key"]).returning(ConversationRow.id)
+    ).first()
+    return inserted[0] if inserted else None
+
+
+def add_messages(*, session: Session, conversation_id: str, messages: Sequence[tuple[str, str]]) -> None:
+    """Insert (direction, text) messages in one statement."""
+    if messages:
+        session.execute(
+            insert(MessageRow),
+            [
+                {"conversation_id": conversation_id, "direction": d, "text": cap(t, MAX_STORED_TEXT)[0],
+                 "created_at": utcnow()}
+                for d, t in messages
+            ],
+        )
+
+
 def create_conversation(*, session: Session, key: str, transport: str) -> ConversationRow:
-    """Create the conversation, or return the one a concurrent worker just created."""
+    """Create an empty conversation, or return the one a concurrent worker just created."""
     statement = _insert(session)(ConversationRow).values(
         id=str(uuid.uuid4()),
         transport=transport,

@@ -171,7 +171,10 @@ class SlackBot:
 
     def _on_mention(self, body: dict, event: dict, client: WebClient) -> None:
         team, channel, ts = body.get("team_id"), event.get("channel", ""), event.get("ts", "")
-        if not self._claim(team, channel, ts):
+        keys = [f"msg:{team}:{channel}:{ts}"]
+        if body.get("event_id"):
+            keys.insert(0, f"ev:{team}:{body['event_id']}")
+        if not self.conversations.claim(*keys):  # the event id and the message, in one transaction
             return
         text = _MENTION.sub("", event.get("text") or "").strip()
         thread = event.get("thread_ts") or ts
@@ -185,8 +188,7 @@ class SlackBot:
         # database claims below never delay an ack; they make redeliveries and replicas no-ops.
         @app.event("app_mention")
         def mention(body: dict, event: dict, client: WebClient) -> None:
-            if self._first_delivery(body):
-                self._on_mention(body, event, client)
+            self._on_mention(body, event, client)
 
         @app.event("message")
         def message(body: dict, event: dict, client: WebClient, context: dict) -> None:
