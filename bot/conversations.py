@@ -19,41 +19,25 @@ from bot import dialogue, observability
 from bot.dialogue import Feedback, State, Turn, TurnKind
 from bot.intake import take_in
 from bot.models import Fact, Inbound, Reply, TriageResult
-from bot.observability import LOOKUPS, MATCHES, UNMATCHED
+from bot.observability import MATCHES, UNMATCHED
 from bot.redact import redact
 from bot.store import repo
 from bot.store.db import Database
 from bot.triage import Engine
-from bot.workspace.base import Lookup, LookupRequest, NoWorkspace, Workspace
+from bot.workspace.base import Lookup, NoWorkspace, RecordingWorkspace, StaticWorkspace, Workspace
 
 MAX_ATTEMPTS = 5
 
 
-class StaticWorkspace:
-    """Replays a cached lookup: answers never wait for the API twice."""
-
-    name = "cached"
-
-    def __init__(self, lookup: Lookup):
-        self._lookup = lookup
-
-    def lookup(self, request: LookupRequest) -> Lookup:
-        return self._lookup
-
-
-class RecordingWorkspace:
-    """Runs a real lookup once and keeps its result for the conversation's cache."""
-
-    def __init__(self, inner: Workspace):
-        self.inner = inner
-        self.name = inner.name
-        self.result: Lookup | None = None
-
-    def lookup(self, request: LookupRequest) -> Lookup:
-        self.result = self.inner.lookup(request)
-        if self.inner.name != "none":
-            LOOKUPS.labels("degraded" if self.result.notes else "ok").inc()
-        return self.result
+def _columns(state: State, lookup: Lookup) -> dict[str, Any]:
+    """The conversation row's columns for a dialogue state and its cached workspace lookup."""
+    return {
+        "state": {"dialogue": state.model_dump(mode="json"), "lookup": lookup.model_dump(mode="json")},
+        "status": state.status.value,
+        "entry_id": state.entry,
+        "diagnosis_id": state.diagnosis,
+        "confidence": state.confidence,
+    }
 
 
 class Outcome(BaseModel):
@@ -207,11 +191,7 @@ class Conversations:
                 session=session,
                 key=key,
                 transport=transport,
-                state={"dialogue": state.model_dump(mode="json"), "lookup": lookup.model_dump(mode="json")},
-                status=state.status.value,
-                entry_id=state.entry,
-                diagnosis_id=state.diagnosis,
-                confidence=state.confidence,
+                **_columns(state, lookup),
             )
             if conversation_id is None:
                 raise repo.StaleConversation(key)  # a concurrent first message won: replay as a follow-up
@@ -231,15 +211,7 @@ class Conversations:
     def _save(self, session: Any, row: Any, turn: Turn, lookup: Lookup) -> Outcome:
         observability.conversation_id.set(row.id)
         state = turn.state
-        repo.save_conversation(
-            session=session,
-            row=row,
-            state={"dialogue": state.model_dump(mode="json"), "lookup": lookup.model_dump(mode="json")},
-            status=state.status.value,
-            entry_id=state.entry,
-            diagnosis_id=state.diagnosis,
-            confidence=state.confidence,
-        )
+        repo.save_conversation(session=session, row=row, **_columns(state, lookup))
         if turn.result is not None:
             repo.set_facts(session=session, conversation_id=row.id, facts=list(turn.result.facts.values()))
         if turn.feedback is not None:

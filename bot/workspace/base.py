@@ -14,6 +14,7 @@ from typing import Any, Protocol
 from pydantic import BaseModel, Field
 
 from bot.models import Fact
+from bot.observability import LOOKUPS
 
 
 class LookupRequest(BaseModel):
@@ -47,3 +48,30 @@ class NoWorkspace:
 
     def lookup(self, request: LookupRequest) -> Lookup:
         return Lookup()
+
+
+class StaticWorkspace:
+    """Replays a cached lookup: answers never wait for the API twice."""
+
+    name = "cached"
+
+    def __init__(self, lookup: Lookup):
+        self._lookup = lookup
+
+    def lookup(self, request: LookupRequest) -> Lookup:
+        return self._lookup
+
+
+class RecordingWorkspace:
+    """Runs a real lookup once and keeps its result for the conversation's cache."""
+
+    def __init__(self, inner: Workspace):
+        self.inner = inner
+        self.name = inner.name
+        self.result: Lookup | None = None
+
+    def lookup(self, request: LookupRequest) -> Lookup:
+        self.result = self.inner.lookup(request)
+        if self.inner.name != "none":
+            LOOKUPS.labels("degraded" if self.result.notes else "ok").inc()
+        return self.result
