@@ -22,8 +22,10 @@ from bot.render import make_environment, questions_for, render
 from bot.similar import TROUBLE, WISH, SimilarityIndex
 from bot.workspace.base import LookupRequest, NoWorkspace, Workspace
 
-RESEMBLANCE_MIN = 0.22
-"""Least cosine similarity to an entry's own words for a resemblance match."""
+RESEMBLANCE_MIN = 0.15
+"""Least cosine similarity to an entry's own words for a resemblance match. Calibrated by
+leave-one-out over the entries' own cases (each case left out of its entry's words): with a
+margin of 0.03 it answers 169 of 273 cases at 92% precision."""
 RESEMBLANCE_MARGIN = 0.03
 """How much the best resemblance must beat the second."""
 NEAR_FACTOR = 0.5
