@@ -51,6 +51,7 @@ def serve(
 
     conversations = Conversations(engine, db, workspace_of)
     bot = SlackBot(settings, conversations)
+    housekeeping = bot.start_housekeeping()
     out.print(f"prefect-triage serving Slack ({'Socket Mode' if socket else f'HTTP on {host}:{port}'})")
     try:
         if socket:
@@ -59,5 +60,6 @@ def serve(
         else:
             serve_http(bot, db, host, port)
     finally:
+        housekeeping.set()
         bot.shutdown(wait=False)
         db.dispose()

@@ -11,6 +11,7 @@ waits for the API again. Adapters (terminal, Slack) call `message`, `answer` and
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel
@@ -276,6 +277,12 @@ class Conversations:
     def exists(self, key: str) -> bool:
         with self.db.session() as session:
             return repo.get_conversation(session=session, key=key) is not None
+
+    def forget_old_events(self, days: float = 7.0) -> int:
+        """Drop event claims older than `days` (Slack stops redelivering after minutes)."""
+        cutoff = datetime.now(UTC) - timedelta(days=days)
+        with self.db.session() as session:
+            return repo.forget_events_before(session=session, cutoff=cutoff)
 
     def claim(self, *keys: str) -> bool:
         """Claim event keys across retries and replicas in one transaction (True: all were new; handle it)."""

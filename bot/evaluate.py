@@ -10,7 +10,7 @@ frequent confusions and the chatter reply rate. This module must not change anyt
 from __future__ import annotations
 
 import json
-from collections import Counter, defaultdict
+from collections import Counter
 from pathlib import Path
 
 from pydantic import BaseModel, Field
@@ -145,9 +145,3 @@ def print_report(report: Report, console: Console) -> None:
             confusion.add_row(expected, got, str(n))
         console.print(confusion)
 
-
-def group_misses(report: Report) -> dict[str, list[str]]:
-    grouped: dict[str, list[str]] = defaultdict(list)
-    for miss in report.misses:
-        grouped[f"{miss['expect']} -> {miss['got']}"].append(str(miss["source"]))
-    return dict(grouped)

@@ -115,25 +115,6 @@ def add_messages(*, session: Session, conversation_id: str, messages: Sequence[t
         )
 
 
-def create_conversation(*, session: Session, key: str, transport: str) -> ConversationRow:
-    """Create an empty conversation, or return the one a concurrent worker just created."""
-    statement = _insert(session)(ConversationRow).values(
-        id=str(uuid.uuid4()),
-        transport=transport,
-        key=key[:300],
-        status="open",
-        confidence=0.0,
-        state={},
-        version=0,
-        created_at=utcnow(),
-        updated_at=utcnow(),
-    )
-    session.execute(statement.on_conflict_do_nothing(index_elements=["key"]))
-    row = get_conversation(session=session, key=key, lock=True)
-    assert row is not None
-    return row
-
-
 def save_conversation(
     *,
     session: Session,

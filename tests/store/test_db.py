@@ -53,10 +53,16 @@ def test_concurrent_claims_have_one_winner(db_url):
 
 def test_conversation_save_detects_a_concurrent_save(database):
     with database.session() as session:
-        row = repo.create_conversation(session=session, key="console:x", transport="console")
-        repo.save_conversation(
-            session=session, row=row, state={"a": 1}, status="open", entry_id=None, diagnosis_id=None, confidence=0
+        created = repo.insert_conversation(
+            session=session, key="console:x", transport="console", state={"a": 1}, status="open", entry_id=None,
+            diagnosis_id=None, confidence=0,
         )
+        assert created is not None
+        again = repo.insert_conversation(
+            session=session, key="console:x", transport="console", state={"a": 9}, status="open", entry_id=None,
+            diagnosis_id=None, confidence=0,
+        )
+        assert again is None  # a second first message for the same key loses
     with database.session() as session:
         first = repo.get_conversation(session=session, key="console:x")
         version = first.version
@@ -78,3 +84,18 @@ def test_conversation_save_detects_a_concurrent_save(database):
     assert raised
     with database.session() as session:
         assert repo.get_conversation(session=session, key="console:x").state == {"a": 2}
+
+
+def test_old_event_claims_are_forgotten_new_ones_kept(database):
+    from datetime import UTC, datetime, timedelta
+
+    from bot.store.tables import ProcessedEventRow
+
+    with database.session() as session:
+        session.add(ProcessedEventRow(key="T1:EvOld", created_at=datetime.now(UTC) - timedelta(days=10)))
+        assert repo.claim_event(session=session, key="T1:EvNew")
+    with database.session() as session:
+        assert repo.forget_events_before(session=session, cutoff=datetime.now(UTC) - timedelta(days=7)) == 1
+    with database.session() as session:
+        assert repo.claim_event(session=session, key="T1:EvOld")  # forgotten: claimable again
+        assert not repo.claim_event(session=session, key="T1:EvNew")  # recent: still a duplicate

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -127,6 +128,18 @@ class SlackBot:
 
         QUEUED.inc()
         self.pool.submit(run)
+
+    def start_housekeeping(self, every_seconds: float = 3600.0) -> threading.Event:
+        """Forget old event claims once an hour so the dedupe table stays small; set the event to stop."""
+        stop = threading.Event()
+
+        def loop() -> None:
+            while not stop.wait(every_seconds):
+                with contextlib.suppress(Exception):
+                    self.conversations.forget_old_events()
+
+        threading.Thread(target=loop, name="housekeeping", daemon=True).start()
+        return stop
 
     def shutdown(self, wait: bool = True) -> None:
         self.pool.shutdown(wait=wait)
