@@ -3,9 +3,12 @@
 Starts a fake Slack Web API, then — side by side in one run — the real bot (`prefect-triage
 serve`, one process, or several replicas on PostgreSQL) and a bare slack-bolt app that only
 acks and posts "ok" (bench/bare_bolt_app.py), and fires the same signed app_mention events
-at each with 50 in flight. Prints p50/p95/p99 for acks and event→reply, throughput, and the
-bot's overhead relative to the bare app. Prints figures; asserts nothing.
+at each from 50 senders: each sends an event, waits for its threaded reply, then sends the
+next, so 50 events are in flight at all times. Prints p50/p99 acks, p50/p95 event→reply,
+throughput, CPU time per event (server processes and their children), and the bot's
+overhead relative to the bare app. Prints figures; asserts nothing.
 Usage: python bench/bench_slack.py [--events 300] [--concurrency 50] [--replicas 1] [--database URL]
+(`--concurrency 1`: one event at a time, latency without queueing.)
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 
 import aiohttp
@@ -41,6 +45,25 @@ def start_fake() -> tuple[str, subprocess.Popen]:
     return process.stdout.readline().strip(), process
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """User+system CPU of these processes and all their descendants (Linux /proc)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    stats: dict[int, tuple[int, float]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            stats[int(entry.name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / tick)
+    total, todo = 0.0, list(pids)
+    while todo:
+        pid = todo.pop()
+        total += stats.get(pid, (0, 0.0))[1]
+        todo.extend(child for child, (parent, _) in stats.items() if parent == pid)
+    return total
+
+
 def replies_since(fake_url: str, start: int) -> tuple[list[dict], int]:
     calls = httpx.get(f"{fake_url}/__calls", timeout=30).json()
     return [c for c in calls[start:] if c["method"] == "chat.postMessage"], len(calls)
@@ -59,56 +82,68 @@ def start(command: list[str], env: dict[str, str], port: int) -> subprocess.Pope
     raise RuntimeError(f"{command} did not start")
 
 
+SESSION = uuid.uuid4().hex[:8]  # event ids and timestamps unique to this run, also on a database kept between runs
+
+
 def body_for(run: str, i: int) -> tuple[str, str]:
-    ts = f"17{abs(hash(run)) % 10000:04d}0000.{i:06d}"
+    ts = f"17{int(SESSION, 16) % 100_000:05d}{abs(hash(run)) % 1000:03d}.{i:06d}"
     event = {"type": "app_mention", "user": "U1", "text": f"<@{BOT_USER}> {LEASE}", "ts": ts, "channel": "CBENCH"}
     body = json.dumps({"token": "x", "team_id": TEAM, "api_app_id": "A1", "type": "event_callback",
-                       "event_id": f"Ev{run}{i:06d}", "event_time": int(time.time()), "event": event,
+                       "event_id": f"Ev{SESSION}{run}{i:06d}", "event_time": int(time.time()), "event": event,
                        "authorizations": [{"team_id": TEAM, "user_id": BOT_USER, "is_bot": True}]})
     return ts, body
 
 
-async def fire(urls: list[str], fake_url: str, run: str, events: int, concurrency: int,
-               paced: bool = False) -> dict[str, float]:
+async def fire(urls: list[str], fake_url: str, run: str, events: int, concurrency: int) -> dict[str, float]:
+    """`concurrency` senders; each sends an event, times its ack, waits for its threaded reply, then
+    sends the next — so at most `concurrency` events are in flight (sent, not yet answered)."""
     acks: list[float] = []
-    sent_at: dict[str, float] = {}
-    _, start_calls = replies_since(fake_url, 0)
+    latencies: list[float] = []
+    waiting: dict[str, asyncio.Future[float]] = {}
+    _, seen = replies_since(fake_url, 0)
     queue: asyncio.Queue[int] = asyncio.Queue()
     for i in range(events):
         queue.put_nowait(i)
+    done = asyncio.Event()
     # aiohttp, not httpx: httpx's async pool collapses to ~80 requests/s at 50 connections here,
     # which would measure the load generator instead of the servers.
-    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency)) as client:
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency + 2)) as client:
+
+        async def poll_replies() -> None:  # one poller for all senders: the fake's call log, incrementally
+            nonlocal seen
+            while not done.is_set():
+                async with client.get(f"{fake_url}/__calls?since={seen}&wait=0.5") as response:
+                    calls = await response.json()
+                seen += len(calls)
+                for call in calls:
+                    future = waiting.pop(call["thread_ts"] or "", None) if call["method"] == "chat.postMessage" else None
+                    if future is not None and not future.done():
+                        future.set_result(call["at"])
 
         async def sender() -> None:
             while not queue.empty():
                 i = queue.get_nowait()
                 ts, body = body_for(run, i)
                 headers = {"Content-Type": "application/json", **sign(body)}
+                reply = waiting[ts] = asyncio.get_running_loop().create_future()
+                sent = time.monotonic()
                 began = time.perf_counter()
-                sent_at[ts] = time.monotonic()
                 async with client.post(f"{urls[i % len(urls)]}/slack/events", data=body, headers=headers) as response:
                     await response.read()
                     assert response.status == 200, response.status
                 acks.append(time.perf_counter() - began)
-                while paced:  # wait for this event's reply before sending the next: latency without queueing
-                    posted, _ = replies_since(fake_url, start_calls)
-                    if any(c["thread_ts"] == ts for c in posted):
-                        break
-                    await asyncio.sleep(0.005)
+                try:
+                    latencies.append(await asyncio.wait_for(reply, timeout=60) - sent)
+                except TimeoutError:
+                    waiting.pop(ts, None)
 
+        poller = asyncio.create_task(poll_replies())
         began = time.monotonic()
         await asyncio.gather(*(sender() for _ in range(concurrency)))
-    deadline = time.monotonic() + 300
-    replies: dict[str, float] = {}
-    while len(replies) < events and time.monotonic() < deadline:
-        posted, _ = replies_since(fake_url, start_calls)
-        for call in posted:
-            if call["thread_ts"] in sent_at and call["thread_ts"] not in replies:
-                replies[call["thread_ts"]] = call["at"]
-        await asyncio.sleep(0.2)
-    finished = max(replies.values()) if replies else time.monotonic()
-    latencies = sorted(replies[ts] - sent_at[ts] for ts in replies)
+        elapsed = time.monotonic() - began
+        done.set()
+        await poller
+    latencies.sort()
     acks.sort()
 
     def pct(values: list[float], p: float) -> float:
@@ -117,7 +152,7 @@ async def fire(urls: list[str], fake_url: str, run: str, events: int, concurrenc
     return {
         "ack_p50": pct(acks, 50), "ack_p99": pct(acks, 99),
         "reply_p50": pct(latencies, 50), "reply_p95": pct(latencies, 95),
-        "replies": len(replies), "throughput": len(replies) / max(finished - began, 1e-9),
+        "replies": len(latencies), "throughput": len(latencies) / max(elapsed, 1e-9),
         "reply_mean": statistics.mean(latencies) * 1000 if latencies else float("nan"),
     }
 
@@ -129,7 +164,7 @@ def main() -> None:
     parser.add_argument("--replicas", type=int, default=1)
     parser.add_argument("--database", default="", help="DATABASE_URL for the bot (default: a fresh SQLite file)")
     parser.add_argument("--skip-bare", action="store_true")
-    parser.add_argument("--paced", action="store_true", help="one event at a time, each after the previous reply")
+    parser.add_argument("--processes", type=int, default=0, help="TRIAGE_SLACK_PROCESSES for the bot")
     args = parser.parse_args()
 
     fake_url, fake_process = start_fake()
@@ -139,6 +174,7 @@ def main() -> None:
                     PREFECT_HOME=str(home / "prefect"), TRIAGE_DATA_DIR=str(home / "data"), TRIAGE_LOG_FORMAT="text")
     if args.database:
         base_env["DATABASE_URL"] = args.database
+    bot_env = {**base_env, "TRIAGE_SLACK_PROCESSES": str(args.processes)}
     script = Path(sys.executable).with_name("prefect-triage")
     processes = []
     try:
@@ -146,17 +182,21 @@ def main() -> None:
         for _ in range(args.replicas):
             port = free_port()
             processes.append(start([str(script), "serve", "--host", "127.0.0.1", "--port", str(port), "--no-workspace"],
-                                   base_env, port))
+                                   bot_env, port))
             bot_urls.append(f"http://127.0.0.1:{port}")
         asyncio.run(fire(bot_urls, fake_url, "warm", 20, 10))  # warm-up: imports, connection pools, caches
-        bot = asyncio.run(fire(bot_urls, fake_url, "bot", args.events, args.concurrency, args.paced))
+        pids = [p.pid for p in processes]
+        cpu = cpu_seconds(pids)
+        bot = asyncio.run(fire(bot_urls, fake_url, "bot", args.events, args.concurrency))
+        bot["cpu_ms"] = (cpu_seconds(pids) - cpu) * 1000 / max(bot["replies"], 1)
         bare = None
         if not args.skip_bare:
             port = free_port()
             processes.append(start([sys.executable, str(ROOT / "bench" / "bare_bolt_app.py"), str(port)], base_env, port))
             asyncio.run(fire([f"http://127.0.0.1:{port}"], fake_url, "warmbare", 20, 10))
-            bare = asyncio.run(fire([f"http://127.0.0.1:{port}"], fake_url, "bare", args.events, args.concurrency,
-                                    args.paced))
+            cpu = cpu_seconds([processes[-1].pid])
+            bare = asyncio.run(fire([f"http://127.0.0.1:{port}"], fake_url, "bare", args.events, args.concurrency))
+            bare["cpu_ms"] = (cpu_seconds([processes[-1].pid]) - cpu) * 1000 / max(bare["replies"], 1)
     finally:
         for process in processes:
             process.terminate()
@@ -166,14 +206,17 @@ def main() -> None:
 
     db = "PostgreSQL" if args.database.startswith("postgres") else "SQLite"
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
-    print(f"{args.events} app_mention events, {args.concurrency} in flight; bot: {args.replicas} replica(s) on {db}")
+    print(f"{args.events} app_mention events, {args.concurrency} in flight; bot: {args.replicas} replica(s) on {db}, "
+          f"{args.processes or 'no'} event worker processes each")
     rows = [("prefect-triage", bot)] + ([("bare slack-bolt", bare)] if bare else [])
-    print(f"{'':18}{'ack p50':>10}{'ack p99':>10}{'reply p50':>11}{'reply p95':>11}{'events/s':>10}{'replies':>9}")
+    print(f"{'':18}{'ack p50':>10}{'ack p99':>10}{'reply p50':>11}{'reply p95':>11}{'events/s':>10}{'CPU/event':>11}"
+          f"{'replies':>9}")
     for name, r in rows:
         print(f"{name:18}{r['ack_p50']:9.1f}ms{r['ack_p99']:9.1f}ms{r['reply_p50']:10.1f}ms{r['reply_p95']:10.1f}ms"
-              f"{r['throughput']:10.1f}{r['replies']:9d}")
+              f"{r['throughput']:10.1f}{r['cpu_ms']:9.2f}ms{r['replies']:9d}")
     if bare:
-        print(f"bot / bare, mean event→reply: {bot['reply_mean'] / bare['reply_mean']:.2f}x")
+        print(f"bot / bare: mean event→reply {bot['reply_mean'] / bare['reply_mean']:.2f}x, "
+              f"CPU per event {bot['cpu_ms'] / bare['cpu_ms']:.2f}x")
 
 
 if __name__ == "__main__":

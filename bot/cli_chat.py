@@ -81,7 +81,7 @@ def chat(
         out.print(f"prefect-triage chat · workspace: {workspace.name} · data: {settings.resolved_database_url()}")
         out.print(HELP)
     if resume:
-        with db.session() as session:
+        with db.session(readonly=True) as session:
             last = repo.recent_conversations(session=session, limit=1, transport="console")
             key = last[0].key if last else None
         loaded = conversations.load(key) if key else None
@@ -107,7 +107,7 @@ def history(
     settings = Settings()
     db = _open(settings)
     table = Table("updated", "transport", "status", "entry", "diagnosis", "first message")
-    with db.session() as session:
+    with db.session(readonly=True) as session:
         for row in repo.recent_conversations(session=session, limit=limit):
             first = repo.messages(session=session, conversation_id=row.id)
             text = first[0].text.splitlines()[0][:60] if first else ""

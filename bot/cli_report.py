@@ -25,7 +25,7 @@ def gaps(
     from bot.store import repo
 
     db = _open(Settings())
-    with db.session() as session:
+    with db.session(readonly=True) as session:
         rows = repo.unmatched_texts(session=session, limit=5000)
         items = [(row.text, row.best_entry) for row in rows]
     db.dispose()

@@ -26,11 +26,9 @@ def serve(
     ] = False,
 ) -> None:
     """Run the Slack app: slash command, mentions, watched channels, DMs, buttons."""
-    from bot.adapters.slack.app import SlackBot
+    from bot.adapters.slack.build import build_bot
     from bot.adapters.slack.server import serve_http, serve_socket
     from bot.cli_chat import _open
-    from bot.conversations import Conversations
-    from bot.workspace.select import workspace_for
 
     settings = Settings()
     missing = [name for name, value in (
@@ -45,20 +43,18 @@ def serve(
     configure_logging(logging.INFO, json_lines=settings.log_format == "json")
     engine = engine_or_exit(settings)
     db = _open(settings)
-    def workspace_of(key: str):
-        _, team, channel, _ = ([*key.split(":", 3), "", "", "", ""])[:4]
-        return workspace_for(settings, enabled=not no_workspace, channel=channel or None, team=team or None)
-
-    conversations = Conversations(engine, db, workspace_of)
-    bot = SlackBot(settings, conversations)
+    bot, _ = build_bot(settings, workspace=not no_workspace, engine=engine, db=db)
     housekeeping = bot.start_housekeeping()
-    out.print(f"prefect-triage serving Slack ({'Socket Mode' if socket else f'HTTP on {host}:{port}'})")
+    where = "Socket Mode" if socket else f"HTTP on {host}:{port}"
+    if settings.slack_processes and not socket:
+        where += f", {settings.slack_processes} event worker processes"
+    out.print(f"prefect-triage serving Slack ({where})")
     try:
         if socket:
             assert settings.slack_app_token is not None
             serve_socket(bot, db, settings.slack_app_token.get_secret_value(), host, port)
         else:
-            serve_http(bot, db, host, port)
+            serve_http(bot, db, host, port, workspace=not no_workspace)
     finally:
         housekeeping.set()
         bot.shutdown(wait=False)

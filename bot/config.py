@@ -137,6 +137,14 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("TRIAGE_SLACK_WORKERS"),
         description="How many triages run at once per process; more wait in a queue (acks never wait).",
     )
+    slack_processes: int = Field(
+        default=0,
+        ge=0,
+        le=64,
+        validation_alias=AliasChoices("TRIAGE_SLACK_PROCESSES"),
+        description="Event worker processes behind the HTTP front (0: handle events in the serving process). "
+        "Set it to the pod's CPU count: acks stay fast and triage uses every core.",
+    )
     slack_max_file_bytes: int = Field(
         default=20_000_000,
         gt=0,

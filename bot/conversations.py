@@ -10,7 +10,7 @@ waits for the API again. Adapters (terminal, Slack) call `message`, `answer` and
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -28,6 +28,10 @@ from bot.triage import Engine
 from bot.workspace.base import Lookup, NoWorkspace, RecordingWorkspace, StaticWorkspace, Workspace
 
 MAX_ATTEMPTS = 5
+
+
+class _Duplicate(Exception):
+    """A claim key was taken: roll the transaction back and report a duplicate."""
 
 
 def _columns(state: State, lookup: Lookup) -> dict[str, Any]:
@@ -50,6 +54,8 @@ class Outcome(BaseModel):
     message: str | None = None
     is_new: bool = False
     problem: str | None = None
+    duplicate: bool = False
+    """Another delivery of the same event or message was handled already: show nothing."""
 
     @property
     def result(self) -> TriageResult | None:
@@ -100,30 +106,47 @@ class Conversations:
         unprompted: bool = False,
         facts: dict[str, Fact] | None = None,
         answers: dict[str, str] | None = None,
+        claims: Sequence[str] = (),
+        fresh: bool = False,
     ) -> Outcome:
         """Handle one incoming message of the conversation `key` (created on first use).
 
         `answers` are clicked answers (fact -> value); they bypass parsing the text.
+        `claims` are dedupe keys (Slack event id, message ts) taken in the same transaction
+        that records the outcome: a redelivery finds them taken and gets `duplicate`, and a
+        crash before that commit leaves them free for Slack's retry. `fresh` says the
+        conversation cannot exist yet (a thread's root message), which skips one read.
         """
         clean, problem = self._clean(text)
         if problem:
+            if claims and not self.claim(*claims):
+                return Outcome(conversation_id=None, duplicate=True)
             return Outcome(conversation_id=None, problem=problem, message=problem)
-        for _ in range(MAX_ATTEMPTS):
+        for attempt in range(MAX_ATTEMPTS):
             try:
-                return self._message_once(key, transport, clean, unprompted, facts or {}, answers)
+                return self._message_once(
+                    key, transport, clean, unprompted, facts or {}, answers, tuple(claims), fresh and attempt == 0
+                )
             except repo.StaleConversation:
                 continue
+            except _Duplicate:
+                return Outcome(conversation_id=None, duplicate=True)
         raise RuntimeError(f"conversation {key} kept changing under us")
+
+    @staticmethod
+    def _take(session: Any, claims: tuple[str, ...]) -> None:
+        if claims and not repo.claim_events(session=session, keys=claims):
+            raise _Duplicate()
 
     def _read(self, key: str) -> tuple[str, int, State, Lookup] | None:
         """A short read: the conversation's id, version, dialogue state and cached lookup."""
-        with self.db.session() as session:
-            row = repo.get_conversation(session=session, key=key)
-            if row is None:
-                return None
-            stored = row.state or {}
-            state = State.model_validate(stored.get("dialogue", {}))
-            return row.id, row.version, state, Lookup.model_validate(stored.get("lookup", {}))
+        with self.db.session(readonly=True) as session:
+            row = repo.read_conversation(session=session, key=key)
+        if row is None:
+            return None
+        conversation_id, version, stored = row
+        state = State.model_validate(stored.get("dialogue", {}))
+        return conversation_id, version, state, Lookup.model_validate(stored.get("lookup", {}))
 
     def _message_once(
         self,
@@ -133,12 +156,14 @@ class Conversations:
         unprompted: bool,
         facts: dict[str, Fact],
         answers: dict[str, str] | None,
+        claims: tuple[str, ...],
+        fresh: bool,
     ) -> Outcome:
         # Slow work (matching, workspace lookups) happens outside any transaction; the write
         # that follows is short and version-checked, so nothing waits on a held lock.
-        current = self._read(key)
+        current = None if fresh else self._read(key)
         if current is None:
-            return self._first(key, transport, clean, unprompted, facts)
+            return self._first(key, transport, clean, unprompted, facts, claims)
         conversation_id, version, state, lookup = current
         cached = self._triage(StaticWorkspace(lookup), False)
         if answers:
@@ -162,22 +187,23 @@ class Conversations:
             row = repo.get_conversation(session=session, key=key, lock=True)
             if row is None or row.id != conversation_id or row.version != version:
                 raise repo.StaleConversation(conversation_id)
+            self._take(session, claims)
             repo.add_message(session=session, conversation_id=row.id, direction="in", text=clean)
             return self._save(session, row, turn, lookup)
 
-    def _first(self, key: str, transport: str, clean: str, unprompted: bool, facts: dict[str, Fact]) -> Outcome:
+    def _first(
+        self, key: str, transport: str, clean: str, unprompted: bool, facts: dict[str, Fact], claims: tuple[str, ...]
+    ) -> Outcome:
         recorder = RecordingWorkspace(self.workspace_for(key))
         turn = dialogue.start(clean, self._triage(recorder, unprompted), facts)
         result = turn.result
         assert result is not None
-        if result.entry:
-            MATCHES.labels(result.entry).inc()
-        else:
-            UNMATCHED.labels("no" if unprompted else "yes").inc()
+        if result.entry is None and unprompted:
+            UNMATCHED.labels("no").inc()
+            return Outcome(conversation_id=None, turn=turn)  # chatter: nothing to record, nothing to claim
         with self.db.session() as session:
+            self._take(session, claims)
             if result.entry is None:
-                if unprompted:
-                    return Outcome(conversation_id=None, turn=turn)
                 best = result.candidates[0] if result.candidates else None
                 repo.record_unmatched(
                     session=session,
@@ -206,6 +232,11 @@ class Conversations:
                 messages=[("in", clean), *([("out", outgoing)] if outgoing else [])],
             )
             outcome = Outcome(conversation_id=conversation_id, turn=turn, reply=reply, message=turn.message)
+        # counted once committed: a redelivery that lost its claim is not a second match
+        if result.entry:
+            MATCHES.labels(result.entry).inc()
+        else:
+            UNMATCHED.labels("yes").inc()
         outcome.is_new = True
         return outcome
 
@@ -255,7 +286,7 @@ class Conversations:
         raise RuntimeError(f"conversation {key} kept changing under us")
 
     def load(self, key: str) -> tuple[str, State] | None:
-        with self.db.session() as session:
+        with self.db.session(readonly=True) as session:
             row = repo.get_conversation(session=session, key=key)
             if row is None:
                 return None
@@ -270,12 +301,12 @@ class Conversations:
                 )
 
     def reply_id(self, conversation_id: str) -> str | None:
-        with self.db.session() as session:
+        with self.db.session(readonly=True) as session:
             row = repo.last_reply(session=session, conversation_id=conversation_id)
             return row.external_id if row else None
 
     def exists(self, key: str) -> bool:
-        with self.db.session() as session:
+        with self.db.session(readonly=True) as session:
             return repo.get_conversation(session=session, key=key) is not None
 
     def forget_old_events(self, days: float = 7.0) -> int:
@@ -287,11 +318,11 @@ class Conversations:
     def claim(self, *keys: str) -> bool:
         """Claim event keys across retries and replicas in one transaction (True: all were new; handle it)."""
         with self.db.session() as session:
-            return all([repo.claim_event(session=session, key=key) for key in keys])
+            return repo.claim_events(session=session, keys=keys)
 
     def overview(self) -> tuple[list[tuple[str, str, str]], list[tuple[str, int]], list[tuple[str, str]]]:
         """For a dashboard: recent triages, most common entries, conversations waiting on answers."""
-        with self.db.session() as session:
+        with self.db.session(readonly=True) as session:
             recent = [
                 (row.updated_at.strftime("%Y-%m-%d %H:%M"), row.entry_id or "unrecognised", row.status)
                 for row in repo.recent_conversations(session=session, limit=15)

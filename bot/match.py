@@ -24,7 +24,8 @@ QUESTION_FORM_FACTOR = 0.55
 
 # A message that asks how to do something, rather than reporting a problem.
 QUESTION_FORM = (
-    r"(?i)^\s*(?:hi|hey|hello)?[ ,!]*(?:how (?:do|can|should|would) (?:i|we|you)|how to|is there a way"
+    r"(?i)^\s*(?:<@[^>]{1,40}>|@[\w.-]{1,40})?[ ,:!]*(?:hi|hey|hello)?[ ,!]*"
+    r"(?:how (?:do|can|should|would) (?:i|we|you)|how to|is there a way"
     r"|can (?:i|we|you)|what(?:'s| is) the (?:best|right|recommended) way|what (?:does|do) \S+(?: \S+)? mean"
     r"|which is better|should (?:i|we)"
     r"|does (?:prefect|anyone))\b"

@@ -39,8 +39,10 @@ LOOKUPS = Counter("triage_workspace_lookups_total", "Workspace lookups by outcom
 SLACK_ERRORS = Counter("triage_slack_api_errors_total", "Slack Web API errors, by error code.", ["error"],
                        registry=REGISTRY)
 JOB_ERRORS = Counter("triage_job_errors_total", "Unexpected failures while handling a message.", registry=REGISTRY)
-IN_FLIGHT = Gauge("triage_jobs_in_flight", "Messages being handled right now.", registry=REGISTRY)
-QUEUED = Gauge("triage_jobs_queued", "Messages acked and waiting for a worker.", registry=REGISTRY)
+IN_FLIGHT = Gauge("triage_jobs_in_flight", "Messages being handled right now.", registry=REGISTRY,
+                  multiprocess_mode="livesum")
+QUEUED = Gauge("triage_jobs_queued", "Messages acked and waiting for a worker.", registry=REGISTRY,
+               multiprocess_mode="livesum")
 
 conversation_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("conversation_id", default=None)
 

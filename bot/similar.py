@@ -22,7 +22,11 @@ _WORD = re.compile(r"[a-z][a-z0-9_]{2,30}")
 _REGEX_SYNTAX = re.compile(r"\\[a-zA-Z]|\(\?[a-zA-Z:]+\)|[\\^$.|?*+()\[\]{}]")
 TROUBLE = compile_re2(
     r"(?i)\b(?:error|errors|exception|traceback|fail\w*|crash\w*|stuck|hang\w*|hung|never|doesn'?t|does not|"
-    r"didn'?t|did not|won'?t|can'?t|cannot|unable|broken|not working|timed? ?out|killed|refused|denied|forever)\b"
+    r"didn'?t|did not|won'?t|can'?t|cannot|unable|broken|not working|timed? ?out|killed|refused|denied|forever|"
+    # the wider vocabulary of a report: something is wrong, missing, over a limit or ignored
+    r"not|no longer|isn'?t|aren'?t|wasn'?t|weren'?t|shouldn'?t|hasn'?t|haven'?t|issues?|problems?|bug|wrong|"
+    r"unexpected\w*|incorrect\w*|instead|despite|exceed\w*|exhaust\w*|too many|reject\w*|warnings?|missing|"
+    r"lost|leak\w*|invalid|unavailable|unreachable|mismatch\w*|incompatible|ignor\w*)\b"
 )
 WISH = compile_re2(
     r"(?i)\b(?:feature request|would be (?:nice|great|useful|helpful)|it would be|please add"
@@ -30,6 +34,11 @@ WISH = compile_re2(
     r"|is there a way|wish)\b"
 )
 """A request for something new, not a report of something broken."""
+HOW_TO = compile_re2(
+    r"(?i)\bhow (?:do|can|could|should|would) (?:i|we|you|one)\b|\bhow to\b|\b(?:not (?:clear|sure)|wondering|"
+    r"unsure|no idea) (?:to me )?(?:how|whether|if)\b|\bis (?:it|there) (?:possible|a way)\b"
+)
+"""A how-to somewhere in the message: a resemblance guess would answer a question nobody asked."""
 STOP = frozenset(
     (
         "the and for with that this from have has was were are but not you your our their they them then than "
@@ -41,8 +50,20 @@ STOP = frozenset(
 )
 
 
+_SUFFIX = re.compile(r"(?:ations?|ings?|ed|es|s|ly|ions?)$")
+
+
+def stem(word: str) -> str:
+    """A light suffix strip, so `evicted`/`eviction`/`evictions` or `timeouts`/`timeout` meet.
+    (Chosen by leave-one-out over the entries' own cases: top-1 0.82 -> 0.85, same precision.)"""
+    if len(word) <= 4:
+        return word
+    stripped = _SUFFIX.sub("", word)
+    return stripped if len(stripped) >= 3 else word
+
+
 def words(text: str) -> list[str]:
-    return [w for w in _WORD.findall(text.lower()) if w not in STOP]
+    return [stem(w) for w in _WORD.findall(text.lower()) if w not in STOP]
 
 
 def _normalise(vector: dict[str, float]) -> dict[str, float]:

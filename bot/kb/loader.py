@@ -80,9 +80,12 @@ def compile_re2(pattern: str) -> re2._Regexp:  # type: ignore[name-defined]
         raise ValueError(f"not a valid RE2 pattern ({reason}): {pattern!r}") from None
 
 
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: ~10x faster, same result
+
+
 def _read_yaml(path: Path, problems: list[str]) -> object:
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=_SAFE_LOADER)
     except (OSError, yaml.YAMLError) as exc:
         problems.append(f"{path}: cannot read YAML: {exc}")
         return None

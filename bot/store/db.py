@@ -3,15 +3,27 @@
 `open_database(url)` returns an `Database` whose schema is at the newest Alembic revision:
 migrations run automatically on start, under a PostgreSQL advisory lock so several
 replicas starting together migrate once. SQLite files get WAL mode and a busy timeout so
-concurrent writers wait instead of failing. This module must not know about conversations.
+concurrent writers wait instead of failing; writing sessions queue on a Python lock and, for
+a database file, an advisory file lock (so event worker processes queue too) before `BEGIN
+IMMEDIATE` — writers hand the write lock over at once instead of sleeping in SQLite's busy
+handler (which backs off up to 100 ms per try) — and read-only sessions use deferred
+transactions that never wait on a writer (WAL). This module must not
+know about conversations.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
+import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+try:
+    import fcntl
+except ImportError:  # not POSIX: in-process serialisation only
+    fcntl = None  # type: ignore[assignment]
 
 from alembic import command
 from alembic.config import Config
@@ -42,6 +54,26 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+_intent = threading.local()
+
+
+@contextlib.contextmanager
+def _write_intent() -> Iterator[None]:
+    """Transactions begun in this block on SQLite take the write lock up front (`BEGIN IMMEDIATE`)."""
+    before = getattr(_intent, "writing", False)
+    _intent.writing = True
+    try:
+        yield
+    finally:
+        _intent.writing = before
+
+
+def _sqlite_begin(connection) -> None:
+    # A read-then-write transaction must hold the write lock from its first read, or it fails
+    # with a stale snapshot when another writer commits in between; reads alone need no lock.
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if getattr(_intent, "writing", False) else "BEGIN")
+
+
 def make_engine(url: str) -> Engine:
     url = normalise_url(url)
     parsed = make_url(url)
@@ -50,9 +82,7 @@ def make_engine(url: str) -> Engine:
             Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
-        # Serialise writers: every transaction takes the write lock up front, so a
-        # read-then-write never fails with a stale snapshot under concurrency.
-        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
 
@@ -69,7 +99,7 @@ def migrate(engine: Engine, revision: str = "head") -> None:
 
     `base` drops everything (used by tests); any other revision upgrades.
     """
-    with engine.begin() as connection:
+    with _write_intent(), engine.begin() as connection:
         if engine.dialect.name == "postgresql":
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         if revision == "base":
@@ -97,26 +127,55 @@ class SchemaBehind(Exception):
 class Database:
     engine: Engine
     sessions: sessionmaker[Session]
+    writers: threading.RLock = field(default_factory=threading.RLock)
+    lock_path: str | None = None
+    """SQLite file databases: a file whose advisory lock writers of every process take in turn."""
+    _lock_fd: int | None = field(default=None, init=False, repr=False)
 
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
 
     @contextlib.contextmanager
-    def session(self) -> Iterator[Session]:
-        """A session that commits on success and rolls back on error."""
-        session = self.sessions()
+    def session(self, *, readonly: bool = False) -> Iterator[Session]:
+        """A session that commits on success and rolls back on error.
+
+        `readonly=True` promises no writes: on SQLite it neither queues behind writers nor
+        blocks them.
+        """
+        with contextlib.ExitStack() as stack:
+            if not readonly and self.engine.dialect.name == "sqlite":
+                stack.enter_context(self.writers)
+                stack.enter_context(self._file_lock())
+                stack.enter_context(_write_intent())
+            session = self.sessions()
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+            finally:
+                session.close()
+
+    @contextlib.contextmanager
+    def _file_lock(self) -> Iterator[None]:
+        if self.lock_path is None or fcntl is None:
+            yield
+            return
+        if self._lock_fd is None:
+            self._lock_fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
         try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
+            yield
         finally:
-            session.close()
+            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
 
 
 def open_database(url: str, *, run_migrations: bool = True) -> Database:
@@ -129,4 +188,8 @@ def open_database(url: str, *, run_migrations: bool = True) -> Database:
             engine.dispose()
             raise SchemaBehind(f"database schema is at {current or 'nothing'}, the code needs {head}: "
                                "run `prefect-triage migrate`")
-    return Database(engine=engine, sessions=sessionmaker(engine, expire_on_commit=False))
+    parsed = make_url(normalise_url(url))
+    lock_path = None
+    if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
+        lock_path = str(Path(parsed.database).expanduser()) + ".writer-lock"
+    return Database(engine=engine, sessions=sessionmaker(engine, expire_on_commit=False), lock_path=lock_path)

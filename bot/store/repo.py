@@ -3,17 +3,20 @@
 Conversations are loaded for update (`SELECT … FOR UPDATE` on PostgreSQL; SQLite serialises
 writers itself) and saved with a version check, so two workers handling one conversation
 never overwrite each other. Event keys are claimed with an insert that loses quietly on a
-duplicate, so one Slack event is handled once across retries and replicas. Only redacted
-text reaches these functions; they must not call the core or any network service.
+duplicate, so one Slack event is handled once across retries and replicas. The statements
+on every event's path are built once, as Core statements with bind parameters, so
+SQLAlchemy compiles each once per dialect instead of once per call. Only redacted text
+reaches these functions; they must not call the core or any network service.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -41,13 +44,56 @@ def _insert(session: Session):
     return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
 
 
-def claim_event(*, session: Session, key: str) -> bool:
-    """True the first time `key` is seen (this worker should handle it), False for repeats."""
-    statement = _insert(session)(ProcessedEventRow).values(key=key[:300], created_at=utcnow())
-    inserted = session.execute(
-        statement.on_conflict_do_nothing(index_elements=["key"]).returning(ProcessedEventRow.key)
-    ).first()
-    return inserted is not None
+def _per_dialect(build: Callable[[Callable[[Table], Any]], Any]) -> dict[str, Any]:
+    return {"postgresql": build(pg_insert), "sqlite": build(sqlite_insert)}
+
+
+_EVENTS = ProcessedEventRow.__table__
+_CONVERSATIONS = ConversationRow.__table__
+_MESSAGES = MessageRow.__table__
+_FACTS = FactRow.__table__
+
+_CLAIM = _per_dialect(
+    lambda ins: ins(_EVENTS).on_conflict_do_nothing(index_elements=["key"]).returning(_EVENTS.c.key)
+)
+_NEW_CONVERSATION = _per_dialect(
+    lambda ins: ins(_CONVERSATIONS).on_conflict_do_nothing(index_elements=["key"]).returning(_CONVERSATIONS.c.id)
+)
+
+
+def _upsert_fact(ins: Callable[[Table], Any]) -> Any:
+    statement = ins(_FACTS)
+    return statement.on_conflict_do_update(
+        index_elements=["conversation_id", "name"],
+        set_={k: statement.excluded[k] for k in ("value", "source", "evidence", "updated_at")},
+    )
+
+
+_UPSERT_FACT = _per_dialect(_upsert_fact)
+_ADD_MESSAGES = insert(_MESSAGES)
+_NEWEST_OUT = (
+    select(func.max(_MESSAGES.c.id))
+    .where(_MESSAGES.c.conversation_id == bindparam("conversation"), _MESSAGES.c.direction == "out")
+    .scalar_subquery()
+)
+_MARK_REPLY = update(_MESSAGES).where(_MESSAGES.c.id == _NEWEST_OUT).values(external_id=bindparam("external"))
+_READ_CONVERSATION = select(_CONVERSATIONS.c.id, _CONVERSATIONS.c.version, _CONVERSATIONS.c.state).where(
+    _CONVERSATIONS.c.key == bindparam("key")
+)
+
+
+def _dialect(session: Session) -> str:
+    return "postgresql" if session.get_bind().dialect.name == "postgresql" else "sqlite"
+
+
+def claim_events(*, session: Session, keys: Sequence[str]) -> bool:
+    """Claim keys (one statement each, compiled once): True only when every one of them was new."""
+    now = utcnow()
+    statement = _CLAIM[_dialect(session)]
+    taken = False
+    for key in dict.fromkeys(k[:300] for k in keys):
+        taken |= session.execute(statement, {"key": key, "created_at": now}).first() is None
+    return not taken
 
 
 def forget_events_before(*, session: Session, cutoff: datetime) -> int:
@@ -60,6 +106,12 @@ def get_conversation(*, session: Session, key: str, lock: bool = False) -> Conve
     if lock and session.get_bind().dialect.name == "postgresql":
         statement = statement.with_for_update()
     return session.scalars(statement).first()
+
+
+def read_conversation(*, session: Session, key: str) -> tuple[str, int, dict] | None:
+    """The conversation's (id, version, state) without loading an ORM object."""
+    row = session.execute(_READ_CONVERSATION, {"key": key}).first()
+    return (row[0], row[1], row[2] or {}) if row else None
 
 
 def get_conversation_by_id(*, session: Session, conversation_id: str) -> ConversationRow | None:
@@ -83,22 +135,20 @@ def insert_conversation(
     handles the message as a follow-up).
     """
     now = utcnow()
-    statement = _insert(session)(ConversationRow).values(
-        id=str(uuid.uuid4()),
-        transport=transport,
-        key=key[:300],
-        status=status,
-        entry_id=entry_id,
-        diagnosis_id=diagnosis_id,
-        confidence=confidence,
-        state=state,
-        version=1,
-        created_at=now,
-        updated_at=now,
-    )
-    inserted = session.execute(
-        statement.on_conflict_do_nothing(index_elements=["key"]).returning(ConversationRow.id)
-    ).first()
+    row = {
+        "id": str(uuid.uuid4()),
+        "transport": transport,
+        "key": key[:300],
+        "status": status,
+        "entry_id": entry_id,
+        "diagnosis_id": diagnosis_id,
+        "confidence": confidence,
+        "state": state,
+        "version": 1,
+        "created_at": now,
+        "updated_at": now,
+    }
+    inserted = session.execute(_NEW_CONVERSATION[_dialect(session)], row).first()
     return inserted[0] if inserted else None
 
 
@@ -106,7 +156,7 @@ def add_messages(*, session: Session, conversation_id: str, messages: Sequence[t
     """Insert (direction, text) messages in one statement."""
     if messages:
         session.execute(
-            insert(MessageRow),
+            _ADD_MESSAGES,
             [
                 {"conversation_id": conversation_id, "direction": d, "text": cap(t, MAX_STORED_TEXT)[0],
                  "created_at": utcnow()}
@@ -149,6 +199,7 @@ def set_facts(*, session: Session, conversation_id: str, facts: Sequence[Fact]) 
     """Insert or update the conversation's facts in one statement."""
     if not facts:
         return
+    now = utcnow()
     rows = [
         {
             "conversation_id": conversation_id,
@@ -156,17 +207,11 @@ def set_facts(*, session: Session, conversation_id: str, facts: Sequence[Fact]) 
             "value": fact.value[:200],
             "source": fact.source.value,
             "evidence": fact.evidence[:300],
-            "updated_at": utcnow(),
+            "updated_at": now,
         }
         for fact in facts
     ]
-    statement = _insert(session)(FactRow).values(rows)
-    session.execute(
-        statement.on_conflict_do_update(
-            index_elements=["conversation_id", "name"],
-            set_={k: statement.excluded[k] for k in ("value", "source", "evidence", "updated_at")},
-        )
-    )
+    session.execute(_UPSERT_FACT[_dialect(session)], rows)
 
 
 def add_message(
@@ -186,15 +231,7 @@ def add_message(
 
 def mark_last_reply(*, session: Session, conversation_id: str, external_id: str) -> bool:
     """Set the external id of the conversation's newest outgoing message, in one statement."""
-    newest = (
-        select(func.max(MessageRow.id))
-        .where(MessageRow.conversation_id == conversation_id, MessageRow.direction == "out")
-        .scalar_subquery()
-    )
-    result = session.execute(
-        update(MessageRow).where(MessageRow.id == newest).values(external_id=external_id)
-        .execution_options(synchronize_session=False)
-    )
+    result = session.execute(_MARK_REPLY, {"conversation": conversation_id, "external": external_id})
     return bool(result.rowcount)
 
 

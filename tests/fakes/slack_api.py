@@ -57,6 +57,10 @@ class FakeSlack:
     socket_url: str = ""
     _ts: itertools.count = field(default_factory=lambda: itertools.count(1))
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _arrived: threading.Condition = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._arrived = threading.Condition(self._lock)
 
     def next_ts(self) -> str:
         return f"{1_800_000_000 + next(self._ts)}.000100"
@@ -139,9 +143,13 @@ def _handler(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
             self.wfile.write(payload)
 
         def do_GET(self) -> None:  # file downloads, and the call log for out-of-process users (benchmarks)
-            if self.path == "/__calls":
+            if self.path.split("?")[0] == "/__calls":  # ?since=N: calls after the first N; &wait=S: long-poll
+                query = parse_qs(self.path.partition("?")[2])
+                since, wait = int(query.get("since", ["0"])[0]), float(query.get("wait", ["0"])[0])
                 with fake._lock:
-                    log = [{"method": c.method, "thread_ts": c.body.get("thread_ts"), "at": c.at} for c in fake.calls]
+                    fake._arrived.wait_for(lambda: len(fake.calls) > since, timeout=wait)
+                    log = [{"method": c.method, "thread_ts": c.body.get("thread_ts"), "at": c.at}
+                           for c in fake.calls[since:]]
                 self._send(200, json.dumps(log).encode())
                 return
             parts = self.path.split("/")
@@ -163,6 +171,7 @@ def _handler(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
                 body = {k: v[0] for k, v in parse_qs(raw.decode()).items()}
             with fake._lock:
                 fake.calls.append(Call(method, body, dict(self.headers), time.monotonic()))
+                fake._arrived.notify_all()
                 failure = fake.failures.get(method, []).pop(0) if fake.failures.get(method) else None
             if failure:
                 status, headers = failure

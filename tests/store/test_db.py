@@ -26,10 +26,10 @@ def test_migrations_from_empty_to_head_and_back(db_url):
 
 def test_event_key_is_claimed_once(database):
     with database.session() as session:
-        assert repo.claim_event(session=session, key="T1:Ev1")
+        assert repo.claim_events(session=session, keys=["T1:Ev1"])
     with database.session() as session:
-        assert not repo.claim_event(session=session, key="T1:Ev1")
-        assert repo.claim_event(session=session, key="T1:Ev2")
+        assert not repo.claim_events(session=session, keys=["T1:Ev1"])
+        assert repo.claim_events(session=session, keys=["T1:Ev2"])
 
 
 def test_concurrent_claims_have_one_winner(db_url):
@@ -40,7 +40,7 @@ def test_concurrent_claims_have_one_winner(db_url):
     def claim() -> None:
         barrier.wait()
         with db.session() as session:
-            wins.append(repo.claim_event(session=session, key="T1:EvRace"))
+            wins.append(repo.claim_events(session=session, keys=["T1:EvRace"]))
 
     threads = [threading.Thread(target=claim) for _ in range(8)]
     for t in threads:
@@ -93,9 +93,9 @@ def test_old_event_claims_are_forgotten_new_ones_kept(database):
 
     with database.session() as session:
         session.add(ProcessedEventRow(key="T1:EvOld", created_at=datetime.now(UTC) - timedelta(days=10)))
-        assert repo.claim_event(session=session, key="T1:EvNew")
+        assert repo.claim_events(session=session, keys=["T1:EvNew"])
     with database.session() as session:
         assert repo.forget_events_before(session=session, cutoff=datetime.now(UTC) - timedelta(days=7)) == 1
     with database.session() as session:
-        assert repo.claim_event(session=session, key="T1:EvOld")  # forgotten: claimable again
-        assert not repo.claim_event(session=session, key="T1:EvNew")  # recent: still a duplicate
+        assert repo.claim_events(session=session, keys=["T1:EvOld"])  # forgotten: claimable again
+        assert not repo.claim_events(session=session, keys=["T1:EvNew"])  # recent: still a duplicate

@@ -11,6 +11,7 @@ This module must not render, match or store anything itself.
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 import re
 import threading
@@ -144,6 +145,14 @@ class SlackBot:
     def shutdown(self, wait: bool = True) -> None:
         self.pool.shutdown(wait=wait)
 
+    @staticmethod
+    def settle() -> None:
+        """Call once start-up is done: the knowledge base, compiled patterns and templates are
+        long-lived, so move them out of the garbage collector's sight (`gc.freeze`). A full
+        collection otherwise walks them all and stalls every thread, acks included."""
+        gc.collect()
+        gc.freeze()
+
     def _first_delivery(self, body: dict) -> bool:
         """True the first time this event id is seen by any replica (Slack retries reuse it)."""
         event_id = body.get("event_id")
@@ -152,7 +161,18 @@ class SlackBot:
     def _claim(self, team: str | None, channel: str, ts: str) -> bool:
         return self.conversations.claim(f"msg:{team}:{channel}:{ts}")
 
+    @staticmethod
+    def _claims(body: dict, team: str | None, channel: str, ts: str) -> list[str]:
+        """Dedupe keys for one delivery: its event id (Slack retries reuse it) and the message
+        (the same message can arrive as several events). Jobs take them together with the outcome."""
+        keys = [f"msg:{team}:{channel}:{ts}"]
+        if body.get("event_id"):
+            keys.insert(0, f"ev:{team}:{body['event_id']}")
+        return keys
+
     # --- routing --------------------------------------------------------------------
+    # Cheap checks first: most channel messages are chatter in channels nobody asked the bot
+    # to watch, and they must cost no database write at all.
     def _on_message(self, body: dict, event: dict, client: WebClient, bot_user_id: str | None) -> None:
         subtype = event.get("subtype")
         if subtype not in HANDLED_SUBTYPES or event.get("bot_id"):
@@ -169,44 +189,41 @@ class SlackBot:
         where = Where(team=team, channel=channel, thread_ts=thread, user=event.get("user"))
         direct = event.get("channel_type") == "im"
         files = event.get("files") or []
+        claims = self._claims(body, team, channel, ts)
         if thread != ts:
-            if self.conversations.exists(where.key) and self._claim(team, channel, ts):
-                self.submit(self.jobs.message, client, where, text, unprompted=False, quiet=not direct)
+            if self.conversations.exists(where.key):
+                self.submit(self.jobs.message, client, where, text, unprompted=False, quiet=not direct, claims=claims)
             return
         if not direct and channel not in self.watched:
             return
-        if not self._claim(team, channel, ts):
-            return
+        where.root = ts
         if files:
-            self.submit(self.jobs.message_with_files, client, where, text, files, unprompted=not direct)
+            self.submit(self.jobs.message_with_files, client, where, text, files, unprompted=not direct, claims=claims)
         else:
-            self.submit(self.jobs.message, client, where, text, unprompted=not direct)
+            self.submit(self.jobs.message, client, where, text, unprompted=not direct, claims=claims)
 
     def _on_mention(self, body: dict, event: dict, client: WebClient) -> None:
         team, channel, ts = body.get("team_id"), event.get("channel", ""), event.get("ts", "")
-        keys = [f"msg:{team}:{channel}:{ts}"]
-        if body.get("event_id"):
-            keys.insert(0, f"ev:{team}:{body['event_id']}")
-        if not self.conversations.claim(*keys):  # the event id and the message, in one transaction
-            return
         text = _MENTION.sub("", event.get("text") or "").strip()
         thread = event.get("thread_ts") or ts
-        where = Where(team=team, channel=channel, thread_ts=thread, user=event.get("user"))
-        self.submit(self.jobs.mention, client, where, text, event.get("files") or [], thread != ts)
+        where = Where(team=team, channel=channel, thread_ts=thread, user=event.get("user"),
+                      root=ts if thread == ts else None)
+        claims = self._claims(body, team, channel, ts)
+        self.submit(self.jobs.mention, client, where, text, event.get("files") or [], thread != ts, claims)
 
     def _register(self) -> None:
         app = self.app
 
-        # Events are acked before these listeners run (Bolt acks events first), so the
-        # database claims below never delay an ack; they make redeliveries and replicas no-ops.
+        # Events are acked before these listeners run (the server acks events first). Jobs claim
+        # each delivery's keys in the transaction that records its outcome, which makes
+        # redeliveries and other replicas no-ops and lets Slack's retry through after a crash.
         @app.event("app_mention")
         def mention(body: dict, event: dict, client: WebClient) -> None:
             self._on_mention(body, event, client)
 
         @app.event("message")
         def message(body: dict, event: dict, client: WebClient, context: dict) -> None:
-            if self._first_delivery(body):
-                self._on_message(body, event, client, context.get("bot_user_id"))
+            self._on_message(body, event, client, context.get("bot_user_id"))
 
         @app.event("app_home_opened")
         def home(body: dict, event: dict, client: WebClient) -> None:

@@ -10,6 +10,7 @@ redact or store anything itself.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,6 +38,8 @@ class Where:
     channel: str
     thread_ts: str
     user: str | None = None
+    root: str | None = None
+    """The ts of the message being handled when it starts its thread (no conversation can exist yet)."""
 
     @property
     def key(self) -> str:
@@ -122,13 +125,32 @@ class SlackJobs:
             )
 
     # --- jobs -------------------------------------------------------------------------
-    def message(self, client: WebClient, where: Where, text: str, *, unprompted: bool, quiet: bool = False) -> None:
+    def message(
+        self,
+        client: WebClient,
+        where: Where,
+        text: str,
+        *,
+        unprompted: bool,
+        quiet: bool = False,
+        claims: Sequence[str] = (),
+    ) -> None:
         """A message for the conversation of `where`.
 
         `unprompted`: nobody asked the bot (a watched channel): answer only a confident match.
         `quiet`: a thread reply not addressed to the bot: refine silently, never re-ask.
+        `claims`: the delivery's dedupe keys, taken with the outcome (a redelivery does nothing).
         """
-        outcome = self.conversations.message(key=where.key, transport="slack", text=text, unprompted=unprompted)
+        outcome = self.conversations.message(
+            key=where.key,
+            transport="slack",
+            text=text,
+            unprompted=unprompted,
+            claims=claims,
+            fresh=where.root is not None and where.root == where.thread_ts,
+        )
+        if outcome.duplicate:
+            return
         if unprompted and (outcome.conversation_id is None or outcome.problem):
             return  # never answer chatter or bad input nobody asked about
         turn = outcome.turn
@@ -139,9 +161,17 @@ class SlackJobs:
             return
         self._post(client, where, outcome)
 
-    def mention(self, client: WebClient, where: Where, text: str, files: list[dict[str, Any]], in_thread: bool) -> None:
+    def mention(
+        self,
+        client: WebClient,
+        where: Where,
+        text: str,
+        files: list[dict[str, Any]],
+        in_thread: bool,
+        claims: Sequence[str] = (),
+    ) -> None:
         """An @mention: continue the thread's conversation, or start one (with the thread's root)."""
-        if not self.conversations.exists(where.key) and in_thread:
+        if in_thread and not self.conversations.exists(where.key):
             root = client.conversations_replies(channel=where.channel, ts=where.thread_ts, limit=1)
             messages = root.get("messages") or []
             if messages and messages[0].get("ts") == where.thread_ts:
@@ -149,6 +179,8 @@ class SlackJobs:
                 files = files or messages[0].get("files") or []
                 text = f"{root_text}\n\n{text}".strip()
         if not text.strip() and not files:
+            if claims and not self.conversations.claim(*claims):
+                return
             client.chat_postMessage(
                 channel=where.channel,
                 thread_ts=where.thread_ts,
@@ -156,16 +188,23 @@ class SlackJobs:
             )
             return
         if files:
-            self.message_with_files(client, where, text, files, unprompted=False)
+            self.message_with_files(client, where, text, files, unprompted=False, claims=claims)
         else:
-            self.message(client, where, text, unprompted=False)
+            self.message(client, where, text, unprompted=False, claims=claims)
 
     def message_with_files(
-        self, client: WebClient, where: Where, text: str, files: list[dict[str, Any]], *, unprompted: bool
+        self,
+        client: WebClient,
+        where: Where,
+        text: str,
+        files: list[dict[str, Any]],
+        *,
+        unprompted: bool,
+        claims: Sequence[str] = (),
     ) -> None:
         content = read_shared_files(client, files, max_bytes=self.settings.slack_max_file_bytes)
         combined = "\n\n".join(part for part in (text, content) if part.strip())
-        self.message(client, where, combined, unprompted=unprompted)
+        self.message(client, where, combined, unprompted=unprompted, claims=claims)
 
     def answer(self, client: WebClient, where: Where, message_ts: str, fact: str, value: str) -> None:
         outcome = self.conversations.answer(key=where.key, fact=fact, value=value)
@@ -197,7 +236,7 @@ class SlackJobs:
             channel = client.conversations_open(users=user)["channel"]["id"]
             placeholder = client.chat_postMessage(channel=channel, text="You asked me to triage a paste. Looking…")
         where = Where(team=team, channel=channel, thread_ts=placeholder["ts"], user=user)
-        outcome = self.conversations.message(key=where.key, transport="slack", text=text)
+        outcome = self.conversations.message(key=where.key, transport="slack", text=text, fresh=True)
         if outcome.reply is None or outcome.conversation_id is None:
             message = escape(outcome.message or "Nothing to triage.")
             client.chat_update(channel=channel, ts=placeholder["ts"], text=message)

@@ -1,19 +1,23 @@
 """Serve the Slack app: HTTP (`POST /slack/events`, `GET /healthz`) or Socket Mode.
 
-HTTP requests are read on the event loop and dispatched to Bolt on a worker thread, so a
-slow database or Slack call never blocks other requests' acks. Socket Mode uses Bolt's
-own handler and keeps a small HTTP server for `/healthz`. This module must not contain
-any Slack listener logic (that is `app.py`).
+HTTP requests are read on the event loop. Events API deliveries are signature-checked and
+acked at once, then routed by Bolt on a worker thread — or, with event worker processes
+(`processes.py`), queued for them. Commands and interactions (whose HTTP answer carries
+content) go through Bolt on a thread. Socket Mode uses Bolt's own handler and keeps a small
+HTTP server for `/healthz`. This module must not contain any Slack listener logic (that is
+`app.py`).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import anyio
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client.metrics_core import Metric
 from slack_bolt import BoltRequest, BoltResponse
 from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import text
@@ -23,6 +27,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot.adapters.slack.app import SlackBot
+from bot.adapters.slack.processes import EventWorkers
 from bot.observability import ACK_SECONDS, EVENTS, REGISTRY, Timer
 from bot.store.db import Database
 
@@ -32,7 +37,13 @@ NEEDS_A_BODY = {"url_verification", "unknown", "command", "interaction"}
 log = logging.getLogger("prefect_triage.slack")
 
 
-def asgi_app(bot: SlackBot, db: Database, *, connected: callable | None = None) -> Starlette:  # type: ignore[valid-type]
+def asgi_app(
+    bot: SlackBot,
+    db: Database,
+    *,
+    connected: Callable[[], bool] | None = None,
+    workers: EventWorkers | None = None,
+) -> Starlette:
     limiter = anyio.CapacityLimiter(64)
 
     secret = bot.settings.slack_signing_secret
@@ -62,7 +73,10 @@ def asgi_app(bot: SlackBot, db: Database, *, connected: callable | None = None) 
             signature = request.headers.get("x-slack-signature", "")
             if not _signed(verifier, text, timestamp, signature):
                 return JSONResponse({"error": "invalid request"}, status_code=401)
-            dispatcher.submit(dispatch_later, bolt_request)
+            if workers is not None:
+                workers.submit(text, request.url.query, headers)
+            else:
+                dispatcher.submit(dispatch_later, bolt_request)
             ACK_SECONDS.observe(timer.elapsed())
             return Response(status_code=200)
         response = await anyio.to_thread.run_sync(bot.app.dispatch, bolt_request, limiter=limiter)
@@ -70,7 +84,8 @@ def asgi_app(bot: SlackBot, db: Database, *, connected: callable | None = None) 
         return _to_starlette(response)
 
     async def metrics(_request: Request) -> Response:
-        return Response(content=generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+        registry = REGISTRY if workers is None else _Merged(REGISTRY, workers)
+        return Response(content=generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
     async def install(request: Request) -> Response:
         flow = bot.app.oauth_flow
@@ -93,8 +108,15 @@ def asgi_app(bot: SlackBot, db: Database, *, connected: callable | None = None) 
     async def healthz(_request: Request) -> Response:
         db_ok = await anyio.to_thread.run_sync(_db_ok)
         socket_ok = connected() if connected else True
+        report: dict[str, object] = {"database": db_ok, "slack": socket_ok}
         ok = db_ok and socket_ok
-        return JSONResponse({"ok": ok, "database": db_ok, "slack": socket_ok}, status_code=200 if ok else 503)
+        if workers is not None:
+            alive = workers.alive()
+            report["workers"] = {
+                "alive": alive, "wanted": workers.count, "restarts": workers.restarts, "pids": workers.pids()
+            }
+            ok = ok and alive > 0  # a worker being restarted is not an outage; none at all is
+        return JSONResponse({"ok": ok, **report}, status_code=200 if ok else 503)
 
     return Starlette(
         routes=[
@@ -105,6 +127,30 @@ def asgi_app(bot: SlackBot, db: Database, *, connected: callable | None = None) 
             Route("/slack/oauth_redirect", install, methods=["GET"]),
         ]
     )
+
+
+class _Merged:
+    """The front's metrics plus the worker processes', summed series by series."""
+
+    def __init__(self, registry: CollectorRegistry, workers: EventWorkers):
+        self.registry = registry
+        self.workers = workers
+
+    def collect(self) -> Iterator[Metric]:
+        families: dict[str, Metric] = {}
+        totals: dict[str, dict[tuple[str, tuple[tuple[str, str], ...]], float]] = {}
+        for family in [*self.registry.collect(), *self.workers.collect()]:
+            families.setdefault(family.name, Metric(family.name, family.documentation, family.type))
+            series = totals.setdefault(family.name, {})
+            for sample in family.samples:
+                if sample.name.endswith("_created"):
+                    continue  # a creation time cannot be summed
+                key = (sample.name, tuple(sorted(sample.labels.items())))
+                series[key] = series.get(key, 0.0) + sample.value
+        for name, family in families.items():
+            for (sample_name, labels), value in totals[name].items():
+                family.add_sample(sample_name, dict(labels), value)
+            yield family
 
 
 def _signed(verifier: SignatureVerifier, body: str, timestamp: str, signature: str) -> bool:
@@ -142,10 +188,18 @@ def _to_starlette(response: BoltResponse) -> Response:
     return result
 
 
-def serve_http(bot: SlackBot, db: Database, host: str, port: int) -> None:
+def serve_http(bot: SlackBot, db: Database, host: str, port: int, *, workspace: bool = True) -> None:
     import uvicorn
 
-    uvicorn.run(asgi_app(bot, db), host=host, port=port, log_level="info", access_log=False)
+    count = bot.settings.slack_processes
+    workers = EventWorkers(count, workspace=workspace).start() if count else None
+    bot.settle()
+    try:
+        app = asgi_app(bot, db, workers=workers)
+        uvicorn.run(app, host=host, port=port, log_level="info", access_log=False)
+    finally:
+        if workers is not None:
+            workers.stop()
 
 
 def serve_socket(bot: SlackBot, db: Database, app_token: str, host: str, port: int) -> None:
