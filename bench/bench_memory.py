@@ -1,8 +1,9 @@
 """Memory at peak for a 50 MB upload, on the CLI path and through Slack (a file shared with the bot).
 
 CLI: `prefect-triage diagnose` on a 50 MB log vs a one-line file (max RSS of the process).
-Slack: one `serve` process gets a 50 MB log shared in a DM (downloaded from a fake Slack); its
-peak RSS (VmHWM) before and after. Prints figures; asserts nothing.
+Slack: one `serve` process (with `--processes N`: the front and its N event workers, summed)
+gets a 50 MB log shared in a DM (downloaded from a fake Slack); its peak RSS (VmHWM) before
+and after. Prints figures; asserts nothing.
 Usage: python bench/bench_memory.py [--mb 50]
 """
 
@@ -48,15 +49,38 @@ def cli_peak(path: Path, env: dict[str, str]) -> tuple[float, str]:
 
 
 def vm_hwm(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
+    """Peak RSS of a process plus its descendants (event worker processes), in MB."""
+    total = 0.0
+    for member in [pid, *descendants(pid)]:
+        try:
+            for line in Path(f"/proc/{member}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    total += int(line.split()[1]) / 1024
+        except OSError:
+            continue
+    return total
+
+
+def descendants(pid: int) -> list[int]:
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parents[int(entry.name)] = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except OSError:
+                continue
+    found, todo = [], [pid]
+    while todo:
+        children = [child for child, parent in parents.items() if parent == todo.pop()]
+        found += children
+        todo += children
+    return found
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--mb", type=int, default=50)
+    parser.add_argument("--processes", type=int, default=0, help="TRIAGE_SLACK_PROCESSES for serve")
     args = parser.parse_args()
     home = Path(tempfile.mkdtemp(prefix="bench-mem-"))
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "SLACK_", "TRIAGE_"))}
@@ -75,7 +99,7 @@ def main() -> None:
     fake.add_file("FBIG", "big.log", big.read_bytes())
     port = free_port()
     env.update(SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=SIGNING_SECRET, SLACK_API_URL=f"{fake.url}/api/",
-               TRIAGE_LOG_FORMAT="text")
+               TRIAGE_LOG_FORMAT="text", TRIAGE_SLACK_PROCESSES=str(args.processes))
     process = subprocess.Popen([str(SCRIPT), "serve", "--host", "127.0.0.1", "--port", str(port), "--no-workspace"],
                                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
@@ -85,6 +109,7 @@ def main() -> None:
                     break
             except httpx.HTTPError:
                 time.sleep(0.2)
+        time.sleep(8 if args.processes else 0)  # event workers load the knowledge base after /healthz is up
         idle = vm_hwm(process.pid)
         event = {"type": "message", "subtype": "file_share", "user": "U1", "text": "log attached", "ts": "1.000100",
                  "channel": "DUSER", "channel_type": "im", "files": [{"id": "FBIG"}]}
@@ -109,7 +134,8 @@ def main() -> None:
     print(f"upload: {big.stat().st_size / 1e6:.0f} MB log, the warning on its last line")
     print(f"CLI diagnose, 1-line file:      peak RSS {small_rss:7.0f} MB")
     print(f"CLI diagnose, {args.mb} MB file:      peak RSS {big_rss:7.0f} MB  -> {entry}")
-    print(f"Slack serve, idle:              peak RSS {idle:7.0f} MB")
+    where = f" (front + {args.processes} event workers)" if args.processes else ""
+    print(f"Slack serve{where}, idle:              peak RSS {idle:7.0f} MB")
     print(f"Slack serve, {args.mb} MB file shared: peak RSS {peak:7.0f} MB  -> recognised: {replied}")
 
 

@@ -26,7 +26,7 @@ TROUBLE = compile_re2(
     # the wider vocabulary of a report: something is wrong, missing, over a limit or ignored
     r"not|no longer|isn'?t|aren'?t|wasn'?t|weren'?t|shouldn'?t|hasn'?t|haven'?t|issues?|problems?|bug|wrong|"
     r"unexpected\w*|incorrect\w*|instead|despite|exceed\w*|exhaust\w*|too many|reject\w*|warnings?|missing|"
-    r"lost|leak\w*|invalid|unavailable|unreachable|mismatch\w*|incompatible|ignor\w*)\b"
+    r"lost|leak\w*|invalid|unavailable|unreachable|mismatch\w*|incompatible|ignor\w*|nothing|for ages)\b"
 )
 WISH = compile_re2(
     r"(?i)\b(?:feature request|would be (?:nice|great|useful|helpful)|it would be|please add"
@@ -76,6 +76,8 @@ class Resemblance:
     entry: str
     similarity: float
     margin: float
+    shared: int = 0
+    """How many distinct words of the message the entry's own words contain."""
 
 
 class SimilarityIndex:
@@ -124,5 +126,7 @@ class SimilarityIndex:
         out = []
         for i, (score, entry_id) in enumerate(scores[:limit]):
             following = scores[i + 1][0] if i + 1 < len(scores) else 0.0
-            out.append(Resemblance(entry=entry_id, similarity=round(score, 4), margin=round(score - following, 4)))
+            shared = sum(1 for w in vector if w in self.centroids[entry_id])
+            out.append(Resemblance(entry=entry_id, similarity=round(score, 4), margin=round(score - following, 4),
+                                   shared=shared))
         return out

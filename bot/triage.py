@@ -28,6 +28,8 @@ leave-one-out over the entries' own cases (each case left out of its entry's wor
 margin of 0.03 it answers 290 of 345 cases at 90% precision (top-1 85%)."""
 RESEMBLANCE_MARGIN = 0.03
 """How much the best resemblance must beat the second."""
+RESEMBLANCE_SHARED = 2
+"""A resemblance needs at least this many distinct words in common: one word ("leaking") is a coincidence."""
 AGREEMENT_MIN = 0.3
 """A signature score that, too weak on its own, settles a close resemblance race for its entry:
 two independent weak signals naming the same entry."""
@@ -173,7 +175,9 @@ class Engine:
             return None
         top = ranked[0]
         agreed = signature_scores.get(top.entry, 0.0) >= AGREEMENT_MIN
-        if top.similarity < RESEMBLANCE_MIN or (top.margin < RESEMBLANCE_MARGIN and not agreed):
+        if top.similarity < RESEMBLANCE_MIN or top.shared < RESEMBLANCE_SHARED:
+            return None
+        if top.margin < RESEMBLANCE_MARGIN and not agreed:
             return None
         ceiling = max(threshold, self.settings.unprompted_threshold - 0.01)
         confidence = threshold + (ceiling - threshold) * min(1.0, top.similarity / 0.6)

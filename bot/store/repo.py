@@ -4,8 +4,9 @@ Conversations are loaded for update (`SELECT … FOR UPDATE` on PostgreSQL; SQLi
 writers itself) and saved with a version check, so two workers handling one conversation
 never overwrite each other. Event keys are claimed with an insert that loses quietly on a
 duplicate, so one Slack event is handled once across retries and replicas. The statements
-on every event's path are built once, as Core statements with bind parameters, so
-SQLAlchemy compiles each once per dialect instead of once per call. Only redacted text
+on every event's path are built once, as Core statements with bind parameters, and run on
+the session's connection, so SQLAlchemy compiles each once per dialect and skips the ORM's
+per-statement work. Only redacted text
 reaches these functions; they must not call the core or any network service.
 """
 
@@ -90,9 +91,10 @@ def claim_events(*, session: Session, keys: Sequence[str]) -> bool:
     """Claim keys (one statement each, compiled once): True only when every one of them was new."""
     now = utcnow()
     statement = _CLAIM[_dialect(session)]
+    connection = session.connection()
     taken = False
     for key in dict.fromkeys(k[:300] for k in keys):
-        taken |= session.execute(statement, {"key": key, "created_at": now}).first() is None
+        taken |= connection.execute(statement, {"key": key, "created_at": now}).first() is None
     return not taken
 
 
@@ -110,7 +112,7 @@ def get_conversation(*, session: Session, key: str, lock: bool = False) -> Conve
 
 def read_conversation(*, session: Session, key: str) -> tuple[str, int, dict] | None:
     """The conversation's (id, version, state) without loading an ORM object."""
-    row = session.execute(_READ_CONVERSATION, {"key": key}).first()
+    row = session.connection().execute(_READ_CONVERSATION, {"key": key}).first()
     return (row[0], row[1], row[2] or {}) if row else None
 
 
@@ -148,14 +150,14 @@ def insert_conversation(
         "created_at": now,
         "updated_at": now,
     }
-    inserted = session.execute(_NEW_CONVERSATION[_dialect(session)], row).first()
+    inserted = session.connection().execute(_NEW_CONVERSATION[_dialect(session)], row).first()
     return inserted[0] if inserted else None
 
 
 def add_messages(*, session: Session, conversation_id: str, messages: Sequence[tuple[str, str]]) -> None:
     """Insert (direction, text) messages in one statement."""
     if messages:
-        session.execute(
+        session.connection().execute(
             _ADD_MESSAGES,
             [
                 {"conversation_id": conversation_id, "direction": d, "text": cap(t, MAX_STORED_TEXT)[0],
@@ -211,7 +213,7 @@ def set_facts(*, session: Session, conversation_id: str, facts: Sequence[Fact]) 
         }
         for fact in facts
     ]
-    session.execute(_UPSERT_FACT[_dialect(session)], rows)
+    session.connection().execute(_UPSERT_FACT[_dialect(session)], rows)
 
 
 def add_message(
@@ -231,7 +233,7 @@ def add_message(
 
 def mark_last_reply(*, session: Session, conversation_id: str, external_id: str) -> bool:
     """Set the external id of the conversation's newest outgoing message, in one statement."""
-    result = session.execute(_MARK_REPLY, {"conversation": conversation_id, "external": external_id})
+    result = session.connection().execute(_MARK_REPLY, {"conversation": conversation_id, "external": external_id})
     return bool(result.rowcount)
 
 

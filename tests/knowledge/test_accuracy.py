@@ -33,13 +33,14 @@ def test_corpus_is_big_enough_and_sourced():
     chatter = read_cases(CORPUS / "chatter.jsonl")
     assert len(real) >= 150 and len(chatter) >= 50
     assert all(case.get("source") for case in real + chatter)
-    assert {case.get("split") for case in real} == {"tune", "holdout", "holdout2"}
+    assert {case.get("split") for case in real} == {"tune", "holdout", "holdout2", "holdout3"}
 
 
 def test_top1_accuracy_not_below_recorded(report, recorded):
     assert report.top1 >= recorded["top1"], report.confusions
     assert report.top1_by_split["holdout"] >= recorded["top1_holdout"]
     assert report.top1_by_split["holdout2"] >= recorded["top1_holdout2"]
+    assert report.top1_by_split["holdout3"] >= recorded["top1_holdout3"]
     assert report.top1_by_split["tune"] >= recorded["top1_tune"]
 
 
