@@ -22,6 +22,7 @@ from bot.intake import take_in
 from bot.models import Fact, Inbound, Reply, TriageResult
 from bot.observability import MATCHES, UNMATCHED
 from bot.redact import redact
+from bot.reply_marks import ReplyMarks
 from bot.store import repo
 from bot.store.db import Database
 from bot.triage import Engine
@@ -72,6 +73,7 @@ class Conversations:
         self.engine = engine
         self.db = db
         self.workspace_for = workspace_for or (lambda _key: NoWorkspace())
+        self.marks = ReplyMarks(db)
 
     # --- helpers -------------------------------------------------------------------
     def _clean(self, text: str | bytes) -> tuple[str, str | None]:
@@ -293,17 +295,22 @@ class Conversations:
             return row.id, State.model_validate((row.state or {}).get("dialogue", {}))
 
     def record_reply(self, conversation_id: str, external_id: str) -> None:
-        """Remember the transport's id (Slack ts) of the bot's newest reply, to update it later."""
-        with self.db.session() as session:
-            if not repo.mark_last_reply(session=session, conversation_id=conversation_id, external_id=external_id):
-                repo.add_message(
-                    session=session, conversation_id=conversation_id, direction="out", text="", external_id=external_id
-                )
+        """Remember the transport's id (Slack ts) of the bot's newest reply, to update it later.
+
+        Written in batches in the background (`reply_marks.py`); `reply_id` sees it at once."""
+        self.marks.add(conversation_id, external_id)
 
     def reply_id(self, conversation_id: str) -> str | None:
+        pending = self.marks.pending(conversation_id)
+        if pending is not None:
+            return pending
         with self.db.session(readonly=True) as session:
             row = repo.last_reply(session=session, conversation_id=conversation_id)
             return row.external_id if row else None
+
+    def close(self) -> None:
+        """Write what is still waiting (reply ids) before the process ends."""
+        self.marks.close()
 
     def exists(self, key: str) -> bool:
         with self.db.session(readonly=True) as session:

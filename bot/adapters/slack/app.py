@@ -144,6 +144,7 @@ class SlackBot:
 
     def shutdown(self, wait: bool = True) -> None:
         self.pool.shutdown(wait=wait)
+        self.conversations.close()
 
     @staticmethod
     def settle() -> None:
