@@ -63,3 +63,20 @@ def test_a_dead_worker_is_replaced_and_events_keep_being_answered(front, fake_sl
         assert deliver(front.url, event_body(i), 0) == 200
     assert fake_slack.wait_for(lambda: len(threaded(fake_slack)) >= 10, timeout=90), front.read_log()
     assert httpx.get(f"{front.url}/healthz", timeout=5).status_code == 200
+
+
+def test_workers_end_when_the_front_is_killed(front):
+    pids = workers_of(front.url)["pids"]
+    front.kill()
+    deadline = time.monotonic() + 15
+    while any(os.path.exists(f"/proc/{pid}") and "Z" not in _state(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not any(os.path.exists(f"/proc/{pid}") and "Z" not in _state(pid) for pid in pids)
+
+
+def _state(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return "gone"

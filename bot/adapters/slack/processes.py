@@ -9,7 +9,8 @@ interpreter lock, and triage uses every core. Deduplication needs nothing new: j
 their events in the database, whichever process (or replica) runs them.
 
 Workers are started with `spawn` (no inherited threads or sockets), restarted when they die,
-and stopped by a sentinel so queued events are finished first. Their Prometheus metrics
+stopped by a sentinel so queued events are finished first, and end by themselves when the
+front is killed (they notice their parent is gone within a second). Their Prometheus metrics
 are written to a shared directory (prometheus_client's multiprocess mode) and summed into
 the front's `/metrics`. This module must not contain listener logic.
 """
@@ -23,7 +24,9 @@ import os
 import shutil
 import tempfile
 import threading
+import time
 from collections.abc import Iterable
+from queue import Empty
 from typing import Any
 
 log = logging.getLogger("prefect_triage.slack")
@@ -31,8 +34,9 @@ log = logging.getLogger("prefect_triage.slack")
 _CONTEXT = multiprocessing.get_context("spawn")
 
 
-def _worker_main(queue: Any, workspace: bool) -> None:
-    """A worker process: build the bot, then route queued deliveries until the sentinel."""
+def _worker_main(queue: Any, workspace: bool, front: int) -> None:
+    """A worker process: build the bot, then route queued deliveries until the sentinel
+    (or until the front process `front` is gone)."""
     from slack_bolt import BoltRequest
 
     from bot.adapters.slack.build import build_bot
@@ -45,7 +49,12 @@ def _worker_main(queue: Any, workspace: bool) -> None:
     bot.settle()
     try:
         while True:
-            item = queue.get()
+            try:
+                item = queue.get(timeout=1.0)
+            except Empty:
+                if os.getppid() != front:  # the front is gone (killed): nobody will send more
+                    break
+                continue
             if item is None:
                 break
             body, query, headers = item
@@ -79,7 +88,7 @@ class EventWorkers:
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = self.metrics_dir
         try:
             process = _CONTEXT.Process(
-                target=_worker_main, args=(self.queue, self.workspace), name="triage-worker", daemon=True
+                target=_worker_main, args=(self.queue, self.workspace, os.getpid()), name="triage-worker", daemon=True
             )
             process.start()
         finally:
@@ -119,16 +128,18 @@ class EventWorkers:
     def pids(self) -> list[int]:
         return [process.pid for process in self.processes if process.pid]
 
-    def stop(self, timeout: float = 30.0) -> None:
-        """Let the workers finish what is queued, then end them."""
+    def stop(self, timeout: float = 8.0) -> None:
+        """Let the workers finish what is queued (within `timeout` in all), then end them."""
         self._stop.set()
+        deadline = time.monotonic() + timeout
         with self._lock:
             for _ in self.processes:
                 self.queue.put(None)
             for process in self.processes:
-                process.join(timeout)
+                process.join(max(0.0, deadline - time.monotonic()))
                 if process.is_alive():
                     process.terminate()
+                    process.join(2.0)
         shutil.rmtree(self.metrics_dir, ignore_errors=True)
 
     def collect(self) -> Iterable[Any]:
