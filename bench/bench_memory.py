@@ -71,7 +71,8 @@ def descendants(pid: int) -> list[int]:
                 continue
     found, todo = [], [pid]
     while todo:
-        children = [child for child, parent in parents.items() if parent == todo.pop()]
+        current = todo.pop()
+        children = [child for child, parent in parents.items() if parent == current]
         found += children
         todo += children
     return found
