@@ -41,10 +41,6 @@ class StaleConversation(Exception):
     """Another worker saved the conversation first; reload and apply again."""
 
 
-def _insert(session: Session):
-    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-
-
 def _per_dialect(build: Callable[[Callable[[Table], Any]], Any]) -> dict[str, Any]:
     return {"postgresql": build(pg_insert), "sqlite": build(sqlite_insert)}
 
