@@ -50,11 +50,14 @@ def asgi_app(
     verifier = SignatureVerifier(secret.get_secret_value()) if secret else None
     dispatcher = ThreadPoolExecutor(max_workers=8, thread_name_prefix="dispatch")
 
-    def dispatch_later(bolt_request: BoltRequest) -> None:
+    def dispatch_later(text: str, query: str, headers: dict[str, list[str]]) -> None:
         try:
-            bot.app.dispatch(bolt_request)
+            bot.app.dispatch(BoltRequest(body=text, query=query, headers=headers))
         except Exception:
             log.exception("dispatching an acked event failed")
+
+    def dispatch_now(text: str, query: str, headers: dict[str, list[str]]) -> BoltResponse:
+        return bot.app.dispatch(BoltRequest(body=text, query=query, headers=headers))
 
     async def events(request: Request) -> Response:
         timer = Timer()
@@ -65,7 +68,8 @@ def asgi_app(
         EVENTS.labels(label).inc()
         text = body.decode("utf-8", errors="replace")
         headers = {k: [v] for k, v in request.headers.items()}
-        bolt_request = BoltRequest(body=text, query=request.url.query, headers=headers)
+        query = request.url.query
+        # BoltRequest parses the body: built off the event loop, and not at all for forwarded events
         if verifier is not None and label not in NEEDS_A_BODY and text.startswith("{"):
             # Events API deliveries only need a 200: verify the signature here and answer at once;
             # Bolt (which verifies again) routes the event on a worker thread.
@@ -74,12 +78,12 @@ def asgi_app(
             if not _signed(verifier, text, timestamp, signature):
                 return JSONResponse({"error": "invalid request"}, status_code=401)
             if workers is not None:
-                workers.submit(text, request.url.query, headers)
+                workers.submit(text, query, headers)
             else:
-                dispatcher.submit(dispatch_later, bolt_request)
+                dispatcher.submit(dispatch_later, text, query, headers)
             ACK_SECONDS.observe(timer.elapsed())
             return Response(status_code=200)
-        response = await anyio.to_thread.run_sync(bot.app.dispatch, bolt_request, limiter=limiter)
+        response = await anyio.to_thread.run_sync(dispatch_now, text, query, headers, limiter=limiter)
         ACK_SECONDS.observe(timer.elapsed())
         return _to_starlette(response)
 
