@@ -70,16 +70,19 @@ def replies_since(fake_url: str, start: int) -> tuple[list[dict], int]:
 
 
 def start(command: list[str], env: dict[str, str], port: int) -> subprocess.Popen:
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    errors = tempfile.TemporaryFile()  # noqa: SIM115 (lives as long as the server); shown if it does not start
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=errors)
     deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and process.poll() is None:
         try:
             if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
                 return process
         except httpx.HTTPError:
             time.sleep(0.2)
     process.kill()
-    raise RuntimeError(f"{command} did not start")
+    errors.seek(0)
+    tail = errors.read()[-2000:].decode(errors="replace")
+    raise RuntimeError(f"{command} did not start (exit {process.poll()}):\n{tail}")
 
 
 SESSION = uuid.uuid4().hex[:8]  # event ids and timestamps unique to this run, also on a database kept between runs

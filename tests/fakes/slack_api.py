@@ -9,6 +9,7 @@ uvicorn on another free port and sends it signed requests like Slack does.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import itertools
@@ -55,6 +56,8 @@ class FakeSlack:
     threads: dict[tuple[str, str], list[dict[str, Any]]] = field(default_factory=dict)
     files: dict[str, tuple[dict[str, Any], bytes]] = field(default_factory=dict)
     socket_url: str = ""
+    connections: int = 0  # TCP connections accepted (the real Web API keeps connections alive too)
+    _sockets: list[socket.socket] = field(default_factory=list)
     _ts: itertools.count = field(default_factory=lambda: itertools.count(1))
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _arrived: threading.Condition = field(init=False)
@@ -68,6 +71,14 @@ class FakeSlack:
     def fail(self, method: str, status: int, times: int = 1, retry_after: int | None = None) -> None:
         headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
         self.failures.setdefault(method, []).extend([(status, headers)] * times)
+
+    def drop_connections(self) -> None:
+        """Close every open connection from the server side, as a load balancer does with idle ones."""
+        with self._lock:
+            sockets, self._sockets = self._sockets, []
+        for sock in sockets:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
 
     def add_file(self, file_id: str, name: str, content: bytes, mimetype: str = "text/plain") -> None:
         info = {
@@ -129,6 +140,17 @@ class FakeSlack:
 
 def _handler(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keep-alive, like slack.com; every response has a Content-Length
+
+        def setup(self) -> None:
+            super().setup()
+            # headers and body go out in two writes; without this, Nagle's algorithm holds the body
+            # back until the client's delayed ACK (40 ms) on a kept-alive connection
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            with fake._lock:
+                fake.connections += 1
+                fake._sockets.append(self.connection)
+
         def log_message(self, *args: Any) -> None:
             pass
 

@@ -80,3 +80,12 @@ def _state(pid: int) -> str:
             return stat.read().rsplit(")", 1)[1].split()[0]
     except OSError:
         return "gone"
+
+
+def test_workers_yield_the_cpu_to_the_front_that_acks(front):
+    """On a busy machine acks (Slack's 3 s deadline) must win over triage work."""
+    from bot.adapters.slack.processes import WORKER_NICENESS
+
+    front_nice = os.getpriority(os.PRIO_PROCESS, front.process.pid)
+    for pid in workers_of(front.url)["pids"]:
+        assert os.getpriority(os.PRIO_PROCESS, pid) == min(19, front_nice + WORKER_NICENESS)

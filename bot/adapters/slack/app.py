@@ -30,6 +30,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 
 from bot.adapters.slack import blocks as kit
 from bot.adapters.slack.handlers import SlackJobs, Where
+from bot.adapters.slack.keepalive import KeepAliveClients, KeepAliveWebClient
 from bot.config import Settings
 from bot.conversations import Conversations
 from bot.dialogue import Feedback
@@ -61,7 +62,7 @@ def oauth_settings(settings: Settings, engine: Any) -> Any:
 
 def make_client(settings: Settings, with_token: bool = True) -> WebClient:
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token and with_token else None
-    return WebClient(
+    return KeepAliveWebClient(
         token=token,
         base_url=settings.slack_api_url,
         timeout=15,
@@ -94,6 +95,14 @@ class SlackBot:
         )
         if oauth is not None:
             self.app.enable_token_revocation_listeners()
+        clients = KeepAliveClients(self.app.client)
+
+        @self.app.middleware
+        def keep_alive(context: Any, next: Callable[[], None]) -> None:
+            # Bolt makes a new WebClient per request; reuse one per token so calls share connections
+            context["client"] = clients.get(context.client.token, context.team_id)
+            next()
+
         self._register()
 
     def submit(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> None:

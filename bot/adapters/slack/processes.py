@@ -10,7 +10,8 @@ their events in the database, whichever process (or replica) runs them.
 
 Workers are started with `spawn` (no inherited threads or sockets), restarted when they die,
 stopped by a sentinel so queued events are finished first, and end by themselves when the
-front is killed (they notice their parent is gone within a second). Their Prometheus metrics
+front is killed (they notice their parent is gone within a second). They run at a lower CPU
+priority (`nice` +10) so that on a busy machine acks win over triage. Their Prometheus metrics
 are written to a shared directory (prometheus_client's multiprocess mode) and summed into
 the front's `/metrics`. This module must not contain listener logic.
 """
@@ -32,6 +33,9 @@ from typing import Any
 log = logging.getLogger("prefect_triage.slack")
 
 _CONTEXT = multiprocessing.get_context("spawn")
+# Workers run at a lower CPU priority than the front: when the cores are busy, Slack's acks
+# (3 s deadline, retried otherwise) go first and triage waits a little.
+WORKER_NICENESS = 10
 
 
 def _worker_main(queue: Any, workspace: bool, front: int) -> None:
@@ -91,6 +95,10 @@ class EventWorkers:
                 target=_worker_main, args=(self.queue, self.workspace, os.getpid()), name="triage-worker", daemon=True
             )
             process.start()
+            # set from here, before the child has started a thread (on Linux, niceness is per
+            # thread and inherited by threads created later)
+            with contextlib.suppress(OSError):
+                os.setpriority(os.PRIO_PROCESS, process.pid, os.getpriority(os.PRIO_PROCESS, 0) + WORKER_NICENESS)
         finally:
             if previous is None:
                 os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
