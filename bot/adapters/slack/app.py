@@ -77,7 +77,17 @@ def make_client(settings: Settings, with_token: bool = True) -> WebClient:
 class SlackBot:
     """The Bolt app plus the worker pool that does the slow half of each request."""
 
-    def __init__(self, settings: Settings, conversations: Conversations, client: WebClient | None = None):
+    def __init__(
+        self,
+        settings: Settings,
+        conversations: Conversations,
+        client: WebClient | None = None,
+        *,
+        verified_upstream: bool = False,
+    ):
+        """`verified_upstream`: requests arrive already signature-checked (event workers, fed by
+        the front); checking again could reject a delivery that waited in the queue past the
+        signature's five-minute window."""
         self.settings = settings
         # every database call retries while the database restarts, so acked events are answered late, not lost
         self.conversations = RetryingConversations(conversations)
@@ -89,6 +99,7 @@ class SlackBot:
         self.app = App(
             client=client or make_client(settings, with_token=oauth is None),
             signing_secret=secret,
+            request_verification_enabled=not verified_upstream,
             oauth_settings=oauth,
             listener_executor=ThreadPoolExecutor(max_workers=8, thread_name_prefix="bolt"),
             raise_error_for_unhandled_request=False,

@@ -22,6 +22,7 @@ def build_bot(
     workspace: bool = True,
     engine: Engine | None = None,
     db: Database | None = None,
+    verified_upstream: bool = False,
 ) -> tuple[SlackBot, Database]:
     engine = engine or Engine.from_settings(settings)
     db = db or open_database(settings.resolved_database_url(), run_migrations=False)
@@ -30,4 +31,5 @@ def build_bot(
         _, team, channel, _ = ([*key.split(":", 3), "", "", "", ""])[:4]
         return workspace_for(settings, enabled=workspace, channel=channel or None, team=team or None)
 
-    return SlackBot(settings, Conversations(engine, db, workspace_of)), db
+    bot = SlackBot(settings, Conversations(engine, db, workspace_of), verified_upstream=verified_upstream)
+    return bot, db

@@ -49,7 +49,7 @@ def _worker_main(queue: Any, workspace: bool, front: int) -> None:
 
     settings = Settings()
     configure_logging(logging.INFO, json_lines=settings.log_format == "json")
-    bot, db = build_bot(settings, workspace=workspace)
+    bot, db = build_bot(settings, workspace=workspace, verified_upstream=True)  # the front checked
     bot.settle()
     try:
         while True:
