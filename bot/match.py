@@ -3,7 +3,8 @@
 Every signature and exclusion pattern of every entry goes into one RE2 set, so the cost of
 matching grows with the length of the text, not with text × patterns. An entry's score is
 the noisy-or of its matched signatures' strengths; an exclusion hit (a how-to question that
-merely names the topic) or a question-form text with only prose hits lowers it. This module
+merely names the topic) or a question-form or feature-request text with only prose hits
+lowers it. This module
 must not infer facts, choose diagnoses or render anything.
 """
 
@@ -30,6 +31,10 @@ QUESTION_FORM = (
     r"|which is better|should (?:i|we)"
     r"|does (?:prefect|anyone))\b"
 )
+
+# A feature request (GitHub's template headings or the words themselves): it proposes a change,
+# so prose symptoms in it describe today's behaviour, not a problem to triage.
+PROPOSAL_FORM = r"(?i)\b(?:describe the (?:proposed|current) behaviou?r|proposed behaviou?r|feature request)\b"
 
 
 @dataclass(frozen=True)
@@ -72,6 +77,7 @@ class Matcher:
                 self._add(pattern, entry.id, None)
         self._question_index = len(self._index)
         self._add(QUESTION_FORM, "", None)
+        self._add(PROPOSAL_FORM, "", None)
         self._question = compile_re2(QUESTION_FORM)
         self._set.Compile()
         self.patterns = len(self._index)
@@ -94,7 +100,8 @@ class Matcher:
 
     def match(self, text: str) -> Match:
         found = self.indices(text)
-        question_form = self._question_index in found
+        # a how-to question or a feature request: prose hits alone are damped
+        question_form = self._question_index in found or self._question_index + 1 in found
         hits: dict[str, list[Signature]] = defaultdict(list)
         excluded: set[str] = set()
         for i in found:

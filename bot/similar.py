@@ -77,7 +77,7 @@ class Resemblance:
     similarity: float
     margin: float
     shared: int = 0
-    """How many distinct words of the message the entry's own words contain."""
+    """How many distinct topic words of the message (not trouble words) the entry's own words contain."""
 
 
 class SimilarityIndex:
@@ -126,7 +126,8 @@ class SimilarityIndex:
         out = []
         for i, (score, entry_id) in enumerate(scores[:limit]):
             following = scores[i + 1][0] if i + 1 < len(scores) else 0.0
-            shared = sum(1 for w in vector if w in self.centroids[entry_id])
+            # trouble words ("failed", "stuck") are in every report: only topic words count
+            shared = sum(1 for w in vector if w in self.centroids[entry_id] and not TROUBLE.fullmatch(w))
             out.append(Resemblance(entry=entry_id, similarity=round(score, 4), margin=round(score - following, 4),
                                    shared=shared))
         return out

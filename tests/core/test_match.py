@@ -48,3 +48,14 @@ def test_how_to_question_with_prose_hits_is_damped(kb):
     question = matcher.match("How do I stop a concurrency lease expired error from killing runs?")
     assert plain.best and question.best
     assert question.best[1] < plain.best[1]
+
+
+def test_feature_request_with_prose_hits_is_damped_but_a_pasted_error_is_not(kb):
+    matcher = Matcher(kb)
+    report = "Tasks stay in Pending for hours while the concurrency slots are taken."
+    proposal = f"### Describe the current behavior\n{report}\n### Describe the proposed behavior\nShow a Queued state."
+    plain, wish = matcher.match(report), matcher.match(proposal)
+    assert plain.best and wish.best
+    assert wish.best[1] < plain.best[1] * 0.6
+    pasted = matcher.match(f"Feature request: retry this automatically.\n{LEASE}")
+    assert pasted.best and pasted.best[0] == "concurrency.lease-renewal-failed" and pasted.best[1] > 0.9

@@ -1,7 +1,9 @@
 """CI fails when accuracy on the labelled corpus falls below the recorded level.
 
-`tests/corpus/accuracy.json` records the levels last measured (raise them when entries
-improve; never lower them to make a change pass). Positive messages are triaged as if
+`tests/corpus/accuracy.json` records the levels last measured for the whole corpus and for
+each split. Raise them when entries improve. Never lower one to make a change pass: the only
+reasons are written in `tests/corpus/README.md` (a held-aside line that was read moved to the
+tuning slice; a new entry whose measured trade-off on a held-aside slice was accepted). Positive messages are triaged as if
 someone asked the bot; chatter as unprompted channel messages.
 """
 
@@ -33,15 +35,15 @@ def test_corpus_is_big_enough_and_sourced():
     chatter = read_cases(CORPUS / "chatter.jsonl")
     assert len(real) >= 150 and len(chatter) >= 50
     assert all(case.get("source") for case in real + chatter)
-    assert {case.get("split") for case in real} == {"tune", "holdout", "holdout2", "holdout3"}
+    assert {case.get("split") for case in real} == {"tune", "holdout", "holdout2", "holdout3", "holdout4"}
 
 
 def test_top1_accuracy_not_below_recorded(report, recorded):
     assert report.top1 >= recorded["top1"], report.confusions
-    assert report.top1_by_split["holdout"] >= recorded["top1_holdout"]
-    assert report.top1_by_split["holdout2"] >= recorded["top1_holdout2"]
-    assert report.top1_by_split["holdout3"] >= recorded["top1_holdout3"]
-    assert report.top1_by_split["tune"] >= recorded["top1_tune"]
+    splits = {key.removeprefix("top1_") for key in recorded if key.startswith("top1_")}
+    assert splits == set(report.top1_by_split), "record a level for every split"
+    for split in sorted(splits):
+        assert report.top1_by_split[split] >= recorded[f"top1_{split}"], split
 
 
 def test_chatter_is_almost_never_answered_unprompted(report, recorded):
