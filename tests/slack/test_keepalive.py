@@ -83,3 +83,15 @@ def test_replies_from_the_app_reuse_connections(slack, fake_slack):
     assert fake_slack.wait_for(lambda: len(fake_slack.posts()) == 12)
     # each job thread keeps one connection; without keep-alive this would be 12 or more
     assert fake_slack.connections - before <= 4 + 1
+
+
+def test_an_unreachable_api_is_retried_then_reported_as_urllib_does(fake_slack):
+    from urllib.error import URLError
+
+    from tests.fakes.slack_api import free_port
+
+    settings = Settings(slack_api_url=f"http://127.0.0.1:{free_port()}/api/", slack_bot_token=BOT_TOKEN, _env_file=None)
+    client = make_client(settings)
+    with pytest.raises(URLError):
+        client.chat_postMessage(channel="C1", text="nobody listens")
+    assert client.connects == 3  # the first try and slack_sdk's two connection retries

@@ -22,7 +22,7 @@ import socket
 import ssl
 import threading
 from typing import Any
-from urllib.error import HTTPError
+from urllib.error import HTTPError, URLError
 from urllib.parse import urlsplit
 from urllib.request import Request
 
@@ -37,7 +37,7 @@ class KeepAliveWebClient(WebClient):
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self._local = threading.local()
-        self.connections_opened = 0  # for tests and diagnostics
+        self.connects = 0  # connection attempts, for tests and diagnostics
 
     # -- connection cache -------------------------------------------------------------
 
@@ -59,11 +59,11 @@ class KeepAliveWebClient(WebClient):
                 conn = http.client.HTTPSConnection(netloc, timeout=self.timeout, context=context)
             else:
                 conn = http.client.HTTPConnection(netloc, timeout=self.timeout)
+            self.connects += 1
             conn.connect()
             # as urllib3 does: small requests on a kept-alive connection must not wait for Nagle
             conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             pool[(scheme, netloc)] = conn
-            self.connections_opened += 1
         return conn
 
     def _discard(self, key: _Key) -> None:
@@ -86,9 +86,13 @@ class KeepAliveWebClient(WebClient):
         target = parts.path + (f"?{parts.query}" if parts.query else "")
         headers = {name: value for name, value in req.header_items() if name.lower() != "connection"}
         data = req.data if isinstance(req.data, (bytes, bytearray)) or req.data is None else bytes(req.data)
-        conn = self._connection(*key)
         try:
+            conn = self._connection(*key)
             conn.request("POST", target, body=data, headers=headers)
+        except OSError as err:  # as urllib does: connect/send failures are URLErrors (retried)
+            self._discard(key)
+            raise URLError(err) from err
+        try:
             resp = conn.getresponse()
             body = resp.read()
         except BaseException:
