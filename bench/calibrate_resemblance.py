@@ -18,7 +18,7 @@ import math
 from collections import Counter
 
 from bot.config import Settings
-from bot.similar import _REGEX_SYNTAX, HOW_TO, TROUBLE, WISH, SimilarityIndex, words
+from bot.similar import _REGEX_SYNTAX, ASKS_FOR_INFO, HOW_TO, TROUBLE, WISH, SimilarityIndex, words
 from bot.triage import RESEMBLANCE_MARGIN, RESEMBLANCE_MIN, RESEMBLANCE_SHARED, Engine
 
 
@@ -53,7 +53,8 @@ def main() -> None:
     for entry in kb.entries.values():
         for n, case in enumerate(entry.cases):
             head = case.text[:200_000]
-            if not TROUBLE.search(head) or WISH.search(head) or HOW_TO.search(head) or engine.matcher.is_question(head):
+            if (not TROUBLE.search(head) or WISH.search(head) or HOW_TO.search(head) or ASKS_FOR_INFO.search(head)
+                    or engine.matcher.is_question(head)):
                 continue
             vector = index.vector(words(case.text))
             if not vector:

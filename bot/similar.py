@@ -39,6 +39,10 @@ HOW_TO = compile_re2(
     r"unsure|no idea) (?:to me )?(?:how|whether|if)\b|\bis (?:it|there) (?:possible|a way)\b"
 )
 """A how-to somewhere in the message: a resemblance guess would answer a question nobody asked."""
+ASKS_FOR_INFO = compile_re2(
+    r"(?i)^\s*(?:<@[^>\n]{1,40}>\s*)?(?:what|which|where|when)\b[^\n]{0,300}\?\s*$"
+)
+"""A one-line what/which/where/when question asks for information, not help with a failure."""
 STOP = frozenset(
     (
         "the and for with that this from have has was were are but not you your our their they them then than "

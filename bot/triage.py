@@ -19,7 +19,7 @@ from bot.match import Matcher
 from bot.models import Candidate, Fact, FactSource, Inbound, Reply, TriageResult
 from bot.redact import redact
 from bot.render import make_environment, questions_for, render
-from bot.similar import HOW_TO, TROUBLE, WISH, SimilarityIndex
+from bot.similar import ASKS_FOR_INFO, HOW_TO, TROUBLE, WISH, SimilarityIndex
 from bot.workspace.base import LookupRequest, NoWorkspace, Workspace
 
 RESEMBLANCE_MIN = 0.15
@@ -170,7 +170,13 @@ class Engine:
     ) -> tuple[str, float] | None:
         """A prompted trouble report no signature recognised: the entry it clearly reads like."""
         head = text[:200_000]
-        if not TROUBLE.search(head) or WISH.search(head) or HOW_TO.search(head) or self.matcher.is_question(head):
+        if (
+            not TROUBLE.search(head)
+            or WISH.search(head)
+            or HOW_TO.search(head)
+            or ASKS_FOR_INFO.search(head)
+            or self.matcher.is_question(head)
+        ):
             return None
         ranked = [r for r in self.similar.rank(text, limit=4) if r.entry not in excluded]
         if not ranked:

@@ -36,6 +36,7 @@ def test_one_word_in_common_is_a_coincidence_not_a_match(engine, text):
     "The docs are not clear to me how the worker picks up scheduled runs from the pool and why they pile up",
     "@Marvin, how do I stop scheduled runs from piling up when the worker is not polling the pool?",
     "It would be great if late runs never piled up when the worker polling the pool is down",
+    "what timeout does the cloud run worker use by default?",
 ])
 def test_questions_and_wishes_are_not_guessed_at(engine, text):
     assert engine.triage(Inbound(text=text)).entry is None
