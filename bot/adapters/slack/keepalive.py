@@ -111,17 +111,19 @@ class KeepAliveWebClient(WebClient):
 
 
 def _dropped(conn: http.client.HTTPConnection) -> bool:
-    """True when an idle kept-alive connection was closed by the server (or never opened).
+    """True when an idle kept-alive connection was closed by the server.
 
-    An idle HTTP/1.1 connection has nothing to read; readable means EOF or garbage."""
+    An idle HTTP/1.1 connection has nothing to read; readable means EOF or garbage. (`poll`,
+    not `select`: it works for any file descriptor number.)"""
     sock = conn.sock
     if sock is None:
         return False  # not connected yet: `request` connects
     try:
-        readable, _, _ = select.select([sock], [], [], 0)
+        poller = select.poll()
+        poller.register(sock, select.POLLIN)
+        return bool(poller.poll(0))
     except (OSError, ValueError):
         return True
-    return bool(readable)
 
 
 class KeepAliveClients:
