@@ -26,8 +26,8 @@ RESEMBLANCE_MIN = 0.15
 """Least cosine similarity to an entry's own words for a resemblance match. Calibrated by
 leave-one-out over the entries' own cases (each case left out of its entry's words;
 `bench/calibrate_resemblance.py`): in session 2, with a margin of 0.03, 290 of 345 cases
-answered at 90% precision; in session 3, with twice the real cases, 396 of 524 at 85%
-(a margin of 0.08 would buy 93% at 53% coverage)."""
+answered at 90% precision; in session 3, with twice the real cases, 404 of 535 at 85%
+(a margin of 0.08 would buy 92% at 54% coverage)."""
 RESEMBLANCE_MARGIN = 0.03
 """How much the best resemblance must beat the second."""
 RESEMBLANCE_SHARED = 2
