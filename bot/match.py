@@ -4,8 +4,7 @@ Every signature and exclusion pattern of every entry goes into one RE2 set, so t
 matching grows with the length of the text, not with text × patterns. An entry's score is
 the noisy-or of its matched signatures' strengths; an exclusion hit (a how-to question that
 merely names the topic) or a question-form or feature-request text with only prose hits
-lowers it. This module
-must not infer facts, choose diagnoses or render anything.
+lowers it. This module must not infer facts, choose diagnoses or render anything.
 """
 
 from __future__ import annotations
@@ -77,6 +76,7 @@ class Matcher:
                 self._add(pattern, entry.id, None)
         self._question_index = len(self._index)
         self._add(QUESTION_FORM, "", None)
+        self._proposal_index = len(self._index)
         self._add(PROPOSAL_FORM, "", None)
         self._question = compile_re2(QUESTION_FORM)
         self._set.Compile()
@@ -101,7 +101,7 @@ class Matcher:
     def match(self, text: str) -> Match:
         found = self.indices(text)
         # a how-to question or a feature request: prose hits alone are damped
-        question_form = self._question_index in found or self._question_index + 1 in found
+        question_form = self._question_index in found or self._proposal_index in found
         hits: dict[str, list[Signature]] = defaultdict(list)
         excluded: set[str] = set()
         for i in found:
