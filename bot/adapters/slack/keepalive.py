@@ -71,11 +71,6 @@ class KeepAliveWebClient(WebClient):
         if conn is not None:
             conn.close()
 
-    def close(self) -> None:
-        """Close this thread's connections (others close when their threads end)."""
-        for key in list(self._pool()):
-            self._discard(key)
-
     # -- the transport step slack_sdk calls ---------------------------------------------
 
     def _perform_urllib_http_request_internal(self, url: str, req: Request) -> dict[str, Any]:
