@@ -3,13 +3,14 @@
 Checks that every pattern is RE2, every fact named by an entry, a condition or a signature
 exists with the values used, every diagnosis is reachable by some set of facts, every
 template renders for every diagnosis (with sample facts and with nothing known) under
-StrictUndefined, and every entry has cases of all three kinds. Returns problems as text;
-it must not change any file.
+StrictUndefined, symptoms are plain sentences, and every entry has cases of all three kinds.
+Returns problems as text; it must not change any file.
 """
 
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Iterator
 
 from jinja2.exceptions import TemplateError
@@ -22,6 +23,7 @@ from bot.models import Fact, FactSource
 from bot.render import make_environment, render
 
 CASE_KINDS = ("fires", "near-miss", "asks")
+REGEX_LOOK = re.compile(r"\(\?[a-zA-Z]|\\[bdswBDSW]|\[\^|\{\d+,\d*\}|\.\*")
 
 
 def _patterns(entry: Entry) -> Iterator[str]:
@@ -107,6 +109,20 @@ def _render_problems(entry: Entry, kb: KnowledgeBase) -> Iterator[str]:
         seen.setdefault(body, diagnosis_id)
 
 
+def _symptom_problems(entry: Entry) -> Iterator[str]:
+    """Symptoms are plain sentences in users' words: not patterns, not essays, not repeated."""
+    seen: set[str] = set()
+    for symptom in entry.spec.symptoms:
+        text = " ".join(symptom.split())
+        if not 10 <= len(text) <= 300:
+            yield f"{entry.id}: symptom {text[:40]!r} should be 10-300 characters"
+        if REGEX_LOOK.search(text):
+            yield f"{entry.id}: symptom {text[:40]!r} looks like a pattern; write it as a user would"
+        if text.lower() in seen:
+            yield f"{entry.id}: symptom {text[:40]!r} is repeated"
+        seen.add(text.lower())
+
+
 def lint_entry(entry: Entry, kb: KnowledgeBase) -> list[str]:
     problems: list[str] = []
     for pattern in _patterns(entry):
@@ -115,6 +131,7 @@ def lint_entry(entry: Entry, kb: KnowledgeBase) -> list[str]:
         except ValueError as exc:
             problems.append(f"{entry.id}: {exc}")
     problems.extend(_facts_problems(entry, kb))
+    problems.extend(_symptom_problems(entry))
     if problems:
         return problems
     problems.extend(_render_problems(entry, kb))

@@ -179,6 +179,10 @@ class EntrySpec(_Strict):
     signatures: list[Signature] = Field(min_length=1)
     exclude: list[str] = Field(default_factory=list)
     """RE2 patterns that veto this entry (a how-to question that merely names the topic)."""
+    symptoms: list[str] = Field(default_factory=list, max_length=40)
+    """How users describe this problem in their own words (plain text, not patterns): what they
+    see, where, and what they tried. Resemblance compares unrecognised reports with them;
+    signatures never use them."""
     facts: list[str] = Field(default_factory=list)
     """Facts this entry depends on, in the order questions are asked."""
     diagnoses: list[DiagnosisSpec] = Field(min_length=1)

@@ -40,3 +40,58 @@ def test_one_word_in_common_is_a_coincidence_not_a_match(engine, text):
 ])
 def test_questions_and_wishes_are_not_guessed_at(engine, text):
     assert engine.triage(Inbound(text=text)).entry is None
+
+
+def test_an_exception_name_counts_as_trouble_without_any_trouble_word(engine):
+    text = "the worker on our docker host logs ConnectTimeout on every poll of the server api url"
+    assert engine.matcher.match(text).best is None
+    assert engine.triage(Inbound(text=text)).entry == "api.unreachable"
+
+
+PASTED_WITH_QUESTION = (
+    "the worker prints this on every poll\n```\nTraceback (most recent call last):\n"
+    '  File "httpx/_transports/default.py", line 72, in map_httpcore_exceptions\nhttpx.ReadError\n```\n'
+    "how can I fix this? the worker runs on a VM and reaches our self-hosted server through a proxy"
+)
+
+
+def test_a_pasted_traceback_followed_by_how_do_i_fix_it_is_still_a_report(engine):
+    assert engine.triage(Inbound(text=PASTED_WITH_QUESTION)).entry == "api.unreachable"
+    # the same words with no pasted error are a how-to question: not guessed at
+    question = PASTED_WITH_QUESTION.split("```")[-1].strip()
+    assert engine.triage(Inbound(text=question)).entry is None
+
+
+@pytest.mark.parametrize("verb", ["Add", "Allow", "Expose", "Support"])
+def test_a_feature_request_title_is_not_guessed_at(engine, verb):
+    text = (f"{verb} proxy settings for the worker when it polls the self-hosted server api through our "
+            "corporate proxy, it cannot connect")
+    assert engine.triage(Inbound(text=text)).entry is None
+    # the report itself, without the request, is recognised
+    assert engine.triage(Inbound(text=text.split(", ", 1)[1].capitalize() + " to the self-hosted server api "
+                                 "from the worker behind our corporate proxy")).entry == "api.unreachable"
+
+
+def _resembling(entries: list[tuple[str, float]]):
+    from bot.similar import Resemblance
+
+    def rank(text: str, limit: int = 3) -> list[Resemblance]:
+        out = []
+        for i, (entry, similarity) in enumerate(entries[:limit]):
+            following = entries[i + 1][1] if i + 1 < len(entries) else 0.0
+            out.append(Resemblance(entry=entry, similarity=similarity, margin=round(similarity - following, 4),
+                                   shared=5))
+        return out
+
+    return rank
+
+
+@pytest.mark.parametrize(("runner_up", "expected"), [(0.20, None), (0.36, "worker.orphan-runs")])
+def test_an_excluded_lookalike_passes_the_answer_only_to_a_near_equal_neighbour(engine, monkeypatch, runner_up,
+                                                                                 expected):
+    # "unhealthy … but its runs execute successfully": worker.late-runs' own exclusion says "not me"
+    text = "The work queue is shown unhealthy in the UI, yet its flow runs execute successfully; nothing broke"
+    assert "worker.late-runs" in engine.matcher.match(text).excluded
+    monkeypatch.setattr(engine.similar, "rank", _resembling(
+        [("worker.late-runs", 0.40), ("worker.orphan-runs", runner_up), ("runs.crashed", 0.10)]))
+    assert engine.triage(Inbound(text=text)).entry == expected

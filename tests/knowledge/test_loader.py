@@ -74,3 +74,34 @@ def test_unreachable_diagnosis_and_unknown_fact_fail_lint(tmp_path):
 def test_missing_directory_is_reported(tmp_path):
     with pytest.raises(KnowledgeError, match="does not exist"):
         load([tmp_path / "nope"])
+
+
+def test_symptoms_must_be_plain_sentences(tmp_path):
+    symptoms = (
+        "symptoms:\n"
+        "  - the ACME widget blew up again after lunch and nobody knows why\n"
+        "  - '(?i)widget\\b.*exploded'\n"
+        "  - short\n"
+        "  - The ACME widget blew up again after lunch and nobody knows why\n"
+    )
+    write_entry(tmp_path, ENTRY.replace("signatures:", symptoms + "signatures:"))
+    problems = [p for p in lint(load([tmp_path])) if "symptom" in p]
+    assert len(problems) == 3
+    assert any("looks like a pattern" in p for p in problems)
+    assert any("10-300 characters" in p for p in problems)
+    assert any("repeated" in p for p in problems)
+
+
+def test_an_entrys_symptoms_make_a_plain_report_resemble_it(tmp_path):
+    from bot.config import Settings
+    from bot.models import Inbound
+    from bot.triage import Engine
+
+    report = "the sprocket feeder overheats the gearbox every night and the conveyor belt fails to restart"
+    write_entry(tmp_path)
+    assert Engine(load([tmp_path]), Settings(_env_file=None)).triage(Inbound(text=report)).entry is None
+    entry = ENTRY.replace("signatures:", "symptoms:\n  - the sprocket feeder overheats the gearbox and the conveyor halts\n"
+                                         "signatures:")
+    (tmp_path / "team" / "custom-thing" / "entry.yaml").write_text(entry)
+    result = Engine(load([tmp_path]), Settings(_env_file=None)).triage(Inbound(text=report))
+    assert result.entry == "team.custom-thing"
