@@ -78,7 +78,7 @@ def main() -> None:
     positives = sum(1 for expected, _ in trials if expected)
     print(f"{len(trials)} cases pass the gates ({positives} that an entry should answer)")
     print(f"{'min sim':>8} {'margin':>7} {'shared':>7} {'answered':>9} {'right':>6} {'precision':>10} {'coverage':>9}")
-    grid = itertools.product((0.10, 0.15, 0.16, 0.17, 0.18, 0.20, 0.25), (0.0, 0.02, 0.03, 0.05, 0.08), (1, 2, 3))
+    grid = itertools.product((0.10, 0.15, 0.16, 0.17, 0.18, 0.20, 0.25), (0.0, 0.02, 0.03, 0.04, 0.05, 0.08), (1, 2, 3))
     for least, margin, shared in grid:
         answered = right = 0
         for expected, ranked in trials:

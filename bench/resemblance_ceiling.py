@@ -91,7 +91,8 @@ def main() -> None:
     labels = ("title and summary", "+ signature words", "+ evidence and diagnosis titles", "+ reply prose",
               "+ symptoms in users' words")
     for upto, label in enumerate(labels, 1):
-        subset = [(e, words(t)) for e, ts in described.items() for t in ts[:upto]]
+        # the first four are one text each; the symptoms follow, one text each
+        subset = [(e, words(t)) for e, ts in described.items() for t in (ts if upto == len(labels) else ts[:upto])]
         mean = sum(_accuracy(subset, reports, tested, 1.0, s) for s in range(SHUFFLES)) / SHUFFLES
         print(f"{label:<48} {mean:.3f}")
     reports_only = [(e, []) for e in described]

@@ -65,9 +65,10 @@ HOW_TO = compile_re2(
 )
 """A how-to somewhere in the message: a resemblance guess would answer a question nobody asked."""
 ASKS_FOR_INFO = compile_re2(
-    r"(?i)^\s*(?:<@[^>\n]{1,40}>\s*)?(?:what|which|where|when)\b[^\n]{0,300}\?\s*$"
+    r"(?i)^\s*(?:<@[^>\n]{1,40}>|@\w{1,40})?[\s,:]*(?:what|which|where|when|how (?:does|do|is|are|did|will))\b"
+    r"[^\n]{0,300}\?\s*$"
 )
-"""A one-line what/which/where/when question asks for information, not help with a failure."""
+"""A one-line what/which/where/when/how-does question asks for information, not help with a failure."""
 
 
 def reports_trouble(text: str) -> bool:
@@ -150,7 +151,7 @@ def describing_texts(entry: Entry) -> list[str]:
         " ".join(_REGEX_SYNTAX.sub(" ", s.pattern) for s in spec.signatures),
         " ".join([s.evidence for s in spec.signatures] + [d.title for d in spec.diagnoses]),
         reply_prose(entry),
-        "\n".join(spec.symptoms),
+        *spec.symptoms,  # one document each: a symptom reads like a short report (+4 of 574 right in LOO)
     ]
 
 

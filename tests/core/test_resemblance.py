@@ -37,6 +37,7 @@ def test_one_word_in_common_is_a_coincidence_not_a_match(engine, text):
     "@Marvin, how do I stop scheduled runs from piling up when the worker is not polling the pool?",
     "It would be great if late runs never piled up when the worker polling the pool is down",
     "what timeout does the cloud run worker use by default?",
+    "@Marvin, how does the kubernetes worker deal with a pod that crashes and comes back?",
 ])
 def test_questions_and_wishes_are_not_guessed_at(engine, text):
     assert engine.triage(Inbound(text=text)).entry is None
