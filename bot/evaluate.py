@@ -3,8 +3,10 @@
 Each line is `{"text": ..., "expect": "<entry id>" | null, "source": ..., "split": ...}`.
 Positive lines are triaged as a prompted question (top-1 entry must equal `expect`);
 `expect: null` lines are triaged as unprompted channel chatter (any entry is a false
-reply). Reports top-1 accuracy overall and per split, per-entry precision/recall, the most
-frequent confusions and the chatter reply rate. This module must not change anything.
+reply). Reports top-1 accuracy overall and per split, how often the right entry is at least
+offered (answered, or listed as closest when nothing was recognised), per-entry
+precision/recall, the most frequent confusions and the chatter reply rate. This module
+must not change anything.
 """
 
 from __future__ import annotations
@@ -35,6 +37,9 @@ class Report(BaseModel):
     positives: int
     top1: float
     top1_by_split: dict[str, float] = Field(default_factory=dict)
+    pointed: float = 0.0
+    """Answered right, or not recognised but the right entry is among those the reply offers."""
+    pointed_by_split: dict[str, float] = Field(default_factory=dict)
     chatter: int
     chatter_answered: int
     chatter_rate: float
@@ -58,9 +63,13 @@ def evaluate(engine: Engine, cases: list[dict]) -> Report:
     correct: Counter[str] = Counter()
     confusions: Counter[tuple[str, str]] = Counter()
     misses: list[dict[str, str | None]] = []
+    pointed_by_split: Counter[str] = Counter()
     for case in positives:
         expect, split = case["expect"], case.get("split", "all")
-        got = engine.triage(Inbound(text=case["text"])).entry
+        result = engine.triage(Inbound(text=case["text"]))
+        got = result.entry
+        if got == expect or (got is None and expect in result.suggested):
+            pointed_by_split[split] += 1
         support[expect] += 1
         total_by_split[split] += 1
         if got:
@@ -96,6 +105,8 @@ def evaluate(engine: Engine, cases: list[dict]) -> Report:
         positives=len(positives),
         top1=_ratio(sum(correct.values()), len(positives)),
         top1_by_split={s: _ratio(correct_by_split[s], n) for s, n in sorted(total_by_split.items())},
+        pointed=_ratio(sum(pointed_by_split.values()), len(positives)),
+        pointed_by_split={s: _ratio(pointed_by_split[s], n) for s, n in sorted(total_by_split.items())},
         chatter=len(chatter),
         chatter_answered=answered,
         chatter_rate=_ratio(answered, len(chatter)),
@@ -129,6 +140,10 @@ def print_report(report: Report, console: Console) -> None:
     console.print(
         f"top-1 accuracy: [bold]{report.top1:.1%}[/bold] on {report.positives} labelled messages  "
         + "  ".join(f"{split}: {value:.1%}" for split, value in report.top1_by_split.items())
+    )
+    console.print(
+        f"right, or offered as closest when not recognised: [bold]{report.pointed:.1%}[/bold]  "
+        + "  ".join(f"{split}: {value:.1%}" for split, value in report.pointed_by_split.items())
     )
     console.print(
         f"chatter answered unprompted: [bold]{report.chatter_rate:.1%}[/bold] "

@@ -110,6 +110,8 @@ class TriageResult(BaseModel):
     reply: Reply | None = None
     problem: str | None = None
     """Set when the input itself could not be triaged (empty, binary): a user-facing message."""
+    suggested: list[str] = Field(default_factory=list)
+    """When nothing was recognised: the entries the reply offers as closest (not in the JSON contract)."""
 
     def public(self) -> dict[str, Any]:
         """The JSON contract of `prefect-triage diagnose --json`."""

@@ -22,7 +22,7 @@ _WORD = re.compile(r"[a-z][a-z0-9_]{2,30}")
 _REGEX_SYNTAX = re.compile(r"\\[a-zA-Z]|\(\?[a-zA-Z:]+\)|[\\^$.|?*+()\[\]{}]")
 TROUBLE = compile_re2(
     r"(?i)\b(?:error|errors|exception|traceback|fail\w*|crash\w*|stuck|hang\w*|hung|never|doesn'?t|does not|"
-    r"didn'?t|did not|won'?t|can'?t|cannot|unable|broken|not working|timed? ?out|killed|refused|denied|forever|"
+    r"didn'?t|did not|won'?t|can'?t|cannot|unable|broke|broken|not working|timed? ?out|killed|refused|denied|forever|"
     # the wider vocabulary of a report: something is wrong, missing, over a limit or ignored
     r"not|no longer|isn'?t|aren'?t|wasn'?t|weren'?t|shouldn'?t|hasn'?t|haven'?t|issues?|problems?|bug|wrong|"
     r"unexpected\w*|incorrect\w*|instead|despite|exceed\w*|exhaust\w*|too many|reject\w*|warnings?|missing|"

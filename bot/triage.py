@@ -22,14 +22,14 @@ from bot.render import make_environment, questions_for, render
 from bot.similar import ASKS_FOR_INFO, SimilarityIndex, asks_rather_than_reports, reports_trouble
 from bot.workspace.base import LookupRequest, NoWorkspace, Workspace
 
-RESEMBLANCE_MIN = 0.17
+RESEMBLANCE_MIN = 0.15
 """Least cosine similarity to an entry's own words for a resemblance match. Calibrated by
 leave-one-out over the entries' own cases (each case left out of its entry's words;
 `bench/calibrate_resemblance.py`): in session 2, with a margin of 0.03, 290 of 345 cases
 answered at 90% precision; in session 3, with twice the real cases, 404 of 535 at 85%.
-Session 4 gave each entry more of its own words (evidence, diagnosis titles, reply prose) and
-status codes, and let exception names and "stays Late" count as trouble: 430 of 573 at 88%
-(0.15 would answer 7 more, 2 of them right)."""
+Session 4 gave each entry more of its own words (evidence, diagnosis titles, reply prose,
+symptoms in users' words) and status codes, and let exception names and "stays Late" count as
+trouble: 455 of 577 at 88% (0.17 would answer 7 fewer, 5 of them right)."""
 RESEMBLANCE_MARGIN = 0.03
 """How much the best resemblance must beat the second."""
 RESEMBLANCE_SHARED = 2
@@ -109,8 +109,9 @@ class Engine:
             else self.settings.confidence_threshold
         )
         best = match.best
+        close: list[str] = []
         if (best is None or best[1] < threshold) and not inbound.unprompted:
-            guess = self._resemblance(text, threshold, match.excluded, dict(match.ranked))
+            guess, close = self._resemblance(text, threshold, match.excluded, dict(match.ranked))
             if guess is not None:
                 best = guess
                 notes.append(
@@ -122,9 +123,11 @@ class Engine:
                                                    title=self.kb.entries[guess[0]].spec.title))
         if best is None or best[1] < threshold:
             confidence = best[1] if best else 0.0
-            reply = None if inbound.unprompted else self._unmatched_reply(candidates, threshold, known, notes)
+            near = self._near(candidates, threshold, close)
+            reply = None if inbound.unprompted else self._unmatched_reply(near, known, notes)
             return TriageResult(
-                entry=None, confidence=confidence, candidates=candidates, facts=known, reply=reply
+                entry=None, confidence=confidence, candidates=candidates, facts=known, reply=reply,
+                suggested=[] if inbound.unprompted else [c.entry for c in near],
             )
 
         entry = self.kb.entries[best[0]]
@@ -172,8 +175,9 @@ class Engine:
 
     def _resemblance(
         self, text: str, threshold: float, excluded: set[str], signature_scores: Mapping[str, float]
-    ) -> tuple[str, float] | None:
-        """A prompted trouble report no signature recognised: the entry it clearly reads like."""
+    ) -> tuple[tuple[str, float] | None, list[str]]:
+        """A prompted trouble report no signature recognised: the entry it clearly reads like, if
+        one does, and the entries it reads a little like (close, but no clear winner)."""
         head = text[:200_000]
         if (
             not reports_trouble(head)
@@ -181,29 +185,37 @@ class Engine:
             or ASKS_FOR_INFO.search(head)
             or self.matcher.is_question(head)
         ):
-            return None
+            return None, []
         everything = self.similar.rank(text, limit=5)
         ranked = [r for r in everything if r.entry not in excluded]
+        close = [r.entry for r in ranked[:2]
+                 if r.similarity >= RESEMBLANCE_MIN and r.shared >= RESEMBLANCE_SHARED]
         if not ranked:
-            return None
+            return None, close
         top = ranked[0]
         if top is not everything[0] and top.similarity < EXCLUDED_HANDOFF * everything[0].similarity:
             # it reads most like an entry whose exclusion says "not this": a near-miss of that
             # entry, not a report of a distant runner-up
-            return None
+            return None, []
         agreed = signature_scores.get(top.entry, 0.0) >= AGREEMENT_MIN
         if top.similarity < RESEMBLANCE_MIN or top.shared < RESEMBLANCE_SHARED:
-            return None
+            return None, close
         if top.margin < RESEMBLANCE_MARGIN and not agreed:
-            return None
+            return None, close
         ceiling = max(threshold, self.settings.unprompted_threshold - 0.01)
         confidence = threshold + (ceiling - threshold) * min(1.0, top.similarity / 0.6)
-        return top.entry, round(min(confidence, ceiling), 4)
+        return (top.entry, round(min(confidence, ceiling), 4)), []
 
-    def _unmatched_reply(
-        self, candidates: list[Candidate], threshold: float, known: Mapping[str, Fact], notes: list[str]
-    ) -> Reply:
-        near = [c for c in candidates if c.score >= threshold * NEAR_FACTOR][:3]
+    def _near(self, candidates: list[Candidate], threshold: float, close: list[str]) -> list[Candidate]:
+        """What an unrecognised message looks a little like: weak signature hits first, then the
+        entries its words resemble without a clear winner; three at most."""
+        near = [c for c in candidates if c.score >= threshold * NEAR_FACTOR]
+        for entry_id in close:
+            if all(c.entry != entry_id for c in near):
+                near.append(Candidate(entry=entry_id, score=0.0, title=self.kb.entries[entry_id].spec.title))
+        return near[:3]
+
+    def _unmatched_reply(self, near: list[Candidate], known: Mapping[str, Fact], notes: list[str]) -> Reply:
         lines = [
             "I don't recognise this one yet, so I won't guess.",
         ]

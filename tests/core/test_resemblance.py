@@ -96,3 +96,18 @@ def test_an_excluded_lookalike_passes_the_answer_only_to_a_near_equal_neighbour(
     monkeypatch.setattr(engine.similar, "rank", _resembling(
         [("worker.late-runs", 0.40), ("worker.orphan-runs", runner_up), ("runs.crashed", 0.10)]))
     assert engine.triage(Inbound(text=text)).entry == expected
+
+
+def test_a_close_race_is_not_guessed_but_both_entries_are_offered(engine, monkeypatch):
+    text = "the thing with our jobs broke again overnight and nobody touched anything"
+    assert engine.matcher.match(text).best is None
+    monkeypatch.setattr(engine.similar, "rank", _resembling(
+        [("infra.watch-timeout", 0.30), ("infra.k8s-pod-never-started", 0.29), ("worker.stuck-pending", 0.10)]))
+    result = engine.triage(Inbound(text=text))
+    assert result.entry is None
+    assert result.suggested == ["infra.watch-timeout", "infra.k8s-pod-never-started"]
+    reply = result.reply.markdown()
+    assert "don't recognise" in reply and "`infra.watch-timeout`" in reply and "`infra.k8s-pod-never-started`" in reply
+    assert "`worker.stuck-pending`" not in reply  # too far to be worth a look
+    # unprompted, nothing is offered at all
+    assert engine.triage(Inbound(text=text, unprompted=True)).reply is None
