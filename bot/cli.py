@@ -149,7 +149,10 @@ def evaluate(
 
     if not cases.exists():
         raise typer.BadParameter(f"{cases}: no such file or directory", param_hint="CASES")
-    report = evaluate_file(engine_or_exit(), cases)
+    try:
+        report = evaluate_file(engine_or_exit(), cases)
+    except (ValueError, UnicodeDecodeError) as exc:  # a bad line (JSONDecodeError is a ValueError) or not text
+        raise typer.BadParameter(str(exc), param_hint="CASES") from None
     if as_json:
         print(json.dumps(report.model_dump(), indent=2))
     else:

@@ -122,7 +122,10 @@ def read_cases(path: Path) -> list[dict]:
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip():
             continue
-        case = json.loads(line)
+        try:
+            case = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{path}:{number}: not a JSON object ({exc.msg})") from None
         if not isinstance(case, dict) or not isinstance(case.get("text"), str) or "expect" not in case:
             raise ValueError(f"{path}:{number}: each line needs `text` and `expect`")
         cases.append(case)
