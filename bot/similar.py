@@ -1,8 +1,10 @@
 """Resemblance: which entry a problem report reads like, when no signature is sure enough.
 
 Each entry is described by its own words — title, summary, the literal text of its
-signatures, and the real user messages in its `fires`/`asks` cases — as a TF-IDF centroid.
-A prompted message that describes trouble ("fails", "stuck", "error", …) but matched no
+signatures, their evidence and its diagnoses' titles, the prose of its reply templates, its
+`symptoms` in users' words, and the real user messages in its `fires`/`asks` cases — as a
+TF-IDF centroid. A prompted message that describes trouble ("fails", "stuck", an exception
+name, a 4xx status, …) and asks nothing, but matched no
 signature well is compared with every centroid; a clear winner becomes a candidate with a
 modest confidence, below the unprompted threshold, so the bot may offer it when asked but
 never volunteers it in a watched channel. Pure Python, linear in the text; it must not
