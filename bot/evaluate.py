@@ -5,8 +5,8 @@ Positive lines are triaged as a prompted question (top-1 entry must equal `expec
 `expect: null` lines are triaged as unprompted channel chatter (any entry is a false
 reply). Reports top-1 accuracy overall and per split, how often the right entry is at least
 offered (answered, or listed as closest when nothing was recognised), per-entry
-precision/recall, the most frequent confusions and the chatter reply rate. This module
-must not change anything.
+precision/recall, the most frequent confusions and the chatter reply rate (unprompted, and
+when the same messages are addressed to the bot). This module must not change anything.
 """
 
 from __future__ import annotations
@@ -44,6 +44,9 @@ class Report(BaseModel):
     chatter_answered: int
     chatter_rate: float
     chatter_rate_by_split: dict[str, float] = Field(default_factory=dict)
+    chatter_answered_when_asked: float = 0.0
+    """The same messages addressed to the bot (a mention, `/triage`): how often it answers with an entry
+    when the honest answer is "I don't recognise this"."""
     per_entry: list[EntryScore] = Field(default_factory=list)
     confusions: list[tuple[str, str, int]] = Field(default_factory=list)
     misses: list[dict[str, str | None]] = Field(default_factory=list)
@@ -82,12 +85,15 @@ def evaluate(engine: Engine, cases: list[dict]) -> Report:
             misses.append({"expect": expect, "got": got, "source": case.get("source"), "split": split})
     answered_by_split: Counter[str] = Counter()
     chatter_by_split: Counter[str] = Counter()
+    answered_when_asked = 0
     for case in chatter:
         split = case.get("split", "all")
         chatter_by_split[split] += 1
         if engine.triage(Inbound(text=case["text"], unprompted=True)).entry is not None:
             answered_by_split[split] += 1
             misses.append({"expect": None, "got": "answered", "source": case.get("source"), "split": split})
+        if engine.triage(Inbound(text=case["text"])).entry is not None:
+            answered_when_asked += 1
     per_entry = [
         EntryScore(
             entry=entry,
@@ -111,6 +117,7 @@ def evaluate(engine: Engine, cases: list[dict]) -> Report:
         chatter_answered=answered,
         chatter_rate=_ratio(answered, len(chatter)),
         chatter_rate_by_split={s: _ratio(answered_by_split[s], n) for s, n in sorted(chatter_by_split.items())},
+        chatter_answered_when_asked=_ratio(answered_when_asked, len(chatter)),
         per_entry=per_entry,
         confusions=[(a, b, n) for (a, b), n in confusions.most_common(15)],
         misses=misses,
@@ -153,6 +160,7 @@ def print_report(report: Report, console: Console) -> None:
         f"({report.chatter_answered}/{report.chatter})  "
         + "  ".join(f"{split}: {value:.1%}" for split, value in report.chatter_rate_by_split.items())
     )
+    console.print(f"chatter answered when asked directly: {report.chatter_answered_when_asked:.1%}")
     table = Table("entry", "support", "precision", "recall")
     for score in report.per_entry:
         table.add_row(score.entry, str(score.support), f"{score.precision:.2f}", f"{score.recall:.2f}")

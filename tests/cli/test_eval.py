@@ -25,7 +25,7 @@ def test_eval_json_reports_accuracy_per_split_and_chatter(cli, tmp_path):
     assert report["positives"] == 2 and report["chatter"] == 1
     assert report["top1"] == 0.5 and report["top1_by_split"] == {"holdout": 0.0, "tune": 1.0}
     assert report["pointed"] == 0.5
-    assert report["chatter_rate"] == 0.0
+    assert report["chatter_rate"] == 0.0 and report["chatter_answered_when_asked"] == 0.0
     assert report["confusions"] == [["runs.crashed", "none", 1]]
 
 
