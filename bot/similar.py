@@ -56,7 +56,8 @@ PASTED_ERROR = compile_re2(
 WISH = compile_re2(
     r"(?i)\b(?:feature request|would be (?:nice|great|useful|helpful)|it would be|please add"
     r"|add (?:a|an) (?:way|option|selector|setting)|support for|does(?:n'?t| not) (?:allow|support|let)"
-    r"|is there a way|wish)\b"
+    r"|is there a way|wish|describe the proposed behaviou?r|proposed behaviou?r|if (?:i|we) could"
+    r"|(?:i|we) (?:want|would like|need) to be able to)\b"
     # a feature request's title: an imperative first word
     r"|^\s*(?:add|allow|expose|provide|enable|support)\s"
 )

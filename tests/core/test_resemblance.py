@@ -111,3 +111,19 @@ def test_a_close_race_is_not_guessed_but_both_entries_are_offered(engine, monkey
     assert "`worker.stuck-pending`" not in reply  # too far to be worth a look
     # unprompted, nothing is offered at all
     assert engine.triage(Inbound(text=text, unprompted=True)).reply is None
+
+
+REPORT = "the waiting tasks keep sleeping after the slot is released, so the freed slot is never used for seconds"
+
+
+@pytest.mark.parametrize("wish", [
+    "\n\n### Describe the proposed behavior\n\nWake them as soon as the slot is released.",
+    " If we could wake them right away, throughput would double.",
+    " We want to be able to wake them right away.",
+])
+def test_a_request_for_new_behaviour_is_not_guessed_at_even_when_one_entry_clearly_wins(engine, monkeypatch, wish):
+    monkeypatch.setattr(engine.similar, "rank", _resembling(
+        [("concurrency.slots-leaked", 0.40), ("concurrency.limit-not-enforced", 0.20)]))
+    assert engine.matcher.match(REPORT + wish).best is None
+    assert engine.triage(Inbound(text=REPORT)).entry == "concurrency.slots-leaked"  # the report alone is guessed
+    assert engine.triage(Inbound(text=REPORT + wish)).entry is None
