@@ -188,10 +188,10 @@ class Engine:
             return None, []
         everything = self.similar.rank(text, limit=5)
         ranked = [r for r in everything if r.entry not in excluded]
+        if not ranked:
+            return None, []
         close = [r.entry for r in ranked[:2]
                  if r.similarity >= RESEMBLANCE_MIN and r.shared >= RESEMBLANCE_SHARED]
-        if not ranked:
-            return None, close
         top = ranked[0]
         if top is not everything[0] and top.similarity < EXCLUDED_HANDOFF * everything[0].similarity:
             # it reads most like an entry whose exclusion says "not this": a near-miss of that
